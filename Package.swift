@@ -1,0 +1,48 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "registry",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "registry", targets: ["registry"]),
+        .library(name: "RegistryCore", targets: ["RegistryCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/yaslab/CSV.swift", exact: "2.5.2"),
+    ],
+    targets: [
+        // The domain and storage: every operation of the contract, defined once.
+        .target(
+            name: "RegistryCore",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "CSV", package: "CSV.swift"),
+            ]
+        ),
+        // JSON-RPC 2.0 over standard input: a thin adapter over RegistryCore.
+        .target(
+            name: "RegistryRPC",
+            dependencies: ["RegistryCore"]
+        ),
+        // The `registry` command line: a thin adapter over RegistryCore and RegistryRPC.
+        .executableTarget(
+            name: "registry",
+            dependencies: [
+                "RegistryCore",
+                "RegistryRPC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "RegistryCoreTests",
+            dependencies: ["RegistryCore", "RegistryRPC"]
+        ),
+        .testTarget(
+            name: "RegistryEndToEndTests",
+            dependencies: ["RegistryCore"]
+        ),
+    ]
+)

@@ -1,0 +1,73 @@
+import Foundation
+
+/// The rules for free-text and code fields, each failing with a message naming the field.
+enum TextRules {
+    /// A name or address: trimmed, not empty, at most `maxLength` characters, no control characters.
+    static func text(_ value: String, field: String, maxLength: Int = 200) throws(RegistryError) -> String {
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw .invalid(field, "must not be empty") }
+        guard trimmed.count <= maxLength else { throw .invalid(field, "must be at most \(maxLength) characters") }
+        guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .invalid(field, "must not contain control characters")
+        }
+        return trimmed
+    }
+
+    /// A phone number: 3 to 20 characters of digits, `+`, `-` and spaces.
+    static func phone(_ value: String, field: String) throws(RegistryError) -> String {
+        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        guard (3...20).contains(trimmed.count),
+              trimmed.allSatisfy({ $0.isASCIIDigit || $0 == "+" || $0 == "-" || $0 == " " }),
+              trimmed.contains(where: \.isASCIIDigit) else {
+            throw .invalid(field, "'\(value)' is not a phone number (3 to 20 digits, +, - or spaces)")
+        }
+        return trimmed
+    }
+
+    /// A hukou code: a division code of 6, 9 or 12 digits starting with a province code.
+    static func hukouCode(_ value: String, field: String) throws(RegistryError) -> String {
+        guard [6, 9, 12].contains(value.count), value.allSatisfy(\.isASCIIDigit) else {
+            throw .invalid(field, "'\(value)' is not a division code of 6, 9 or 12 digits")
+        }
+        guard IDNumber.provinceCodes.contains(String(value.prefix(2))) else {
+            throw .invalid(field, "'\(value)' does not start with a province code")
+        }
+        return value
+    }
+
+    /// An area code: digits only, 6 to 15 of them.
+    static func areaCode(_ value: String, field: String) throws(RegistryError) -> String {
+        guard (6...15).contains(value.count), value.allSatisfy(\.isASCIIDigit) else {
+            throw RegistryError.invalid(field, "'\(value)' is not an area code (6 to 15 digits)", reason: "invalid_area_code")
+        }
+        return value
+    }
+
+    /// A unit id: 1 to 64 printable characters without spaces at either end.
+    static func unitId(_ value: String, field: String) throws(RegistryError) -> String {
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed.count <= 64,
+              !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .invalid(field, "must be 1 to 64 printable characters")
+        }
+        return trimmed
+    }
+}
+
+/// A page size: `limit` defaults to 100 and must be 1 to 1000.
+public struct PageLimit: Decodable, Sendable {
+    public let value: Int
+    public static let standard = PageLimit(checked: 100)
+
+    private init(checked value: Int) { self.value = value }
+
+    public init(from decoder: any Decoder) throws {
+        let value = try decoder.singleValueContainer().decode(Int.self)
+        guard (1...1000).contains(value) else {
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: decoder.codingPath, debugDescription: "out of range",
+                underlyingError: RegistryError(.invalidParams, reason: "invalid_params", message: "must be 1 to 1000, not \(value)")))
+        }
+        self.value = value
+    }
+}

@@ -1,0 +1,115 @@
+import GRDB
+
+/// Streams the ledger or the roster to an ``OutputSink`` as CSV or NDJSON, and records
+/// the export in the audit trail.
+///
+/// Rows are read from one snapshot (a read transaction, which does not block writers) and
+/// written as they come, so memory does not grow with the ledger. The audit entry (action
+/// `export`, with the operator, purpose, filters and the number of records) is written
+/// after the rows, and the file is moved into place only after that entry is committed.
+public struct Export {
+    public enum Format: String, Sendable {
+        case csv, ndjson
+    }
+
+    public var format: Format
+    public var reveal: Bool
+    public var purpose: String?
+
+    /// Checks the reveal rule (`--reveal` needs `--purpose`).
+    public init(format: Format, reveal: Bool, purpose: String?) throws(RegistryError) {
+        let checked = try Reveal(reveal: reveal, purpose: purpose)
+        self.format = format
+        self.reveal = checked.reveal
+        self.purpose = checked.purpose
+    }
+
+    /// The summary of a finished export.
+    public struct Summary: Sendable {
+        /// How many records were written.
+        public var count: Int
+        /// The `seq` of the last event written: where the next incremental export starts
+        /// (pass it as `--after`). `nil` for a roster, or when nothing was written.
+        public var lastSeq: Int64?
+    }
+
+    /// Exports ledger events (see ``LedgerQuery``) in `seq` order.
+    public func ledger(_ registry: Registry, area: String?, from: CivilDate?, to: CivilDate?, after: Int64?,
+                       to sink: OutputSink, operator actor: String) throws(RegistryError) -> Summary {
+        var filters: JSONValue = .null
+        let summary = try registry.read { db in
+            let query = LedgerQuery(area: try area.map { try AreaRecord.require(db, code: $0, field: "area") },
+                                    from: from, to: to, after: after)
+            filters = query.auditFilters
+            let (sql, arguments) = query.sql()
+            if format == .csv {
+                try sink.write(CSVText.byteOrderMark)
+                try sink.append { CSVText.appendRow(LedgerEventRow.csvHeader, to: &$0) }
+            }
+            var count = 0
+            var lastSeq: Int64?
+            let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+            while let row = try rows.next() {
+                let event = LedgerEventRow(row: row)
+                try write(csv: event.csvFields(reveal: reveal), json: { event.ndjson(reveal: reveal) }, to: sink)
+                count += 1
+                lastSeq = event.seq
+            }
+            return Summary(count: count, lastSeq: lastSeq)
+        }
+        try finish(registry, method: "ledger export", filters: filters, summary: summary, sink: sink, actor: actor)
+        return summary
+    }
+
+    /// Exports the roster: who lives where on `asOf`.
+    public func roster(_ registry: Registry, asOf: CivilDate, area: String?, migrantOnly: Bool,
+                       to sink: OutputSink, operator actor: String) throws(RegistryError) -> Summary {
+        var filters: JSONValue = .null
+        let summary = try registry.read { db in
+            let query = RosterQuery(asOf: asOf, area: try area.map { try AreaRecord.require(db, code: $0, field: "area") },
+                                    migrantOnly: migrantOnly)
+            filters = query.auditFilters
+            let (sql, arguments) = query.sql(settings: registry.settings)
+            if format == .csv {
+                try sink.write(CSVText.byteOrderMark)
+                try sink.append { CSVText.appendRow(RosterRow.csvHeader, to: &$0) }
+            }
+            var count = 0
+            let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+            while let row = try rows.next() {
+                let person = RosterRow(row: row)
+                try write(csv: person.csvFields(reveal: reveal), json: { person.ndjson(reveal: reveal) }, to: sink)
+                count += 1
+            }
+            return Summary(count: count, lastSeq: nil)
+        }
+        try finish(registry, method: "ledger roster", filters: filters, summary: summary, sink: sink, actor: actor)
+        return summary
+    }
+
+    private func write(csv: @autoclosure () -> [String], json: () -> JSONValue, to sink: OutputSink) throws(RegistryError) {
+        switch format {
+        case .csv:
+            let fields = csv()
+            try sink.append { CSVText.appendRow(fields, to: &$0) }
+        case .ndjson:
+            let value = json()
+            try sink.append { JSONWriter.write(value, into: &$0); $0 += "\n" }
+        }
+    }
+
+    private func finish(_ registry: Registry, method: String, filters: JSONValue, summary: Summary,
+                        sink: OutputSink, actor: String) throws(RegistryError) {
+        try sink.flush()
+        try registry.performGroup(operator: actor) { group throws(RegistryError) in
+            try group.audit(AuditEntry(action: .export, purpose: purpose, method: method, filters: filters, count: summary.count))
+        }
+        try sink.finish()
+    }
+}
+
+extension Registry.Group {
+    func audit(_ entry: AuditEntry) throws(RegistryError) {
+        try storageErrors { try entry.append(db, actor: actor, at: Timestamp.now()) }
+    }
+}

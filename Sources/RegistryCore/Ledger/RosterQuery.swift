@@ -1,0 +1,74 @@
+import GRDB
+
+/// Who lives where on a date: the roster (花名册) of an area, migrants only unless asked
+/// for everyone. Shared by `ledger.roster` and `registry ledger roster`.
+struct RosterQuery {
+    var asOf: CivilDate
+    var area: AreaRecord?
+    var migrantOnly: Bool
+
+    func sql(settings: RegistrySettings) -> (String, StatementArguments) {
+        let migrant = settings.migrantSQL(hukou: "r.hukou_code", subdistrict: "u.subdistrict")
+        var conditions = ["x.moved_in <= ?", "(x.moved_out IS NULL OR x.moved_out > ?)"]
+        var arguments: StatementArguments = [asOf.description, asOf.description]
+        if let area {
+            let condition = area.containsCondition(alias: "u")
+            conditions.append(condition.sql)
+            arguments += condition.arguments
+        }
+        if migrantOnly { conditions.append(migrant) }
+        let sql = """
+            SELECT r.id_number, r.name, r.sex, r.birth_date, r.hukou_code, \(migrant),
+                   u.unit_id, u.address, u.grid, u.community, u.subdistrict, x.moved_in
+            FROM residence x JOIN unit u ON u.id = x.unit JOIN resident r ON r.id = x.resident
+            WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY u.grid, u.unit_id, x.moved_in, r.id
+            """
+        return (sql, arguments)
+    }
+
+    var auditFilters: JSONValue {
+        .object([("asOf", .string(asOf.description)), ("area", .optional(area?.code)), ("migrantOnly", .bool(migrantOnly))])
+    }
+}
+
+/// One person of a roster.
+struct RosterRow {
+    var idNumber: String, name: String, sex: String, birthDate: String, hukouCode: String
+    var migrant: Bool
+    var unitId: String, address: String, grid: String, community: String, subdistrict: String, movedIn: String
+
+    init(row: Row) {
+        idNumber = row[0]; name = row[1]; sex = row[2]; birthDate = row[3]; hukouCode = row[4]; migrant = row[5]
+        unitId = row[6]; address = row[7]; grid = row[8]; community = row[9]; subdistrict = row[10]; movedIn = row[11]
+    }
+
+    func shownIDNumber(reveal: Bool) -> String { reveal ? idNumber : IDNumber.mask(idNumber) }
+
+    /// The contract's JSON roster item.
+    func json(reveal: Bool) -> JSONValue {
+        .object([
+            ("idNumber", .string(shownIDNumber(reveal: reveal))), ("name", .string(name)), ("sex", .string(sex)),
+            ("birthDate", .string(birthDate)), ("hukouCode", .string(hukouCode)), ("unitId", .string(unitId)),
+            ("address", .string(address)), ("grid", .string(grid)), ("movedIn", .string(movedIn)),
+        ])
+    }
+
+    /// The NDJSON object: the JSON item with migrant, community and subdistrict, as in the CSV.
+    func ndjson(reveal: Bool) -> JSONValue {
+        .object([
+            ("idNumber", .string(shownIDNumber(reveal: reveal))), ("name", .string(name)), ("sex", .string(sex)),
+            ("birthDate", .string(birthDate)), ("hukouCode", .string(hukouCode)), ("migrant", .bool(migrant)),
+            ("unitId", .string(unitId)), ("address", .string(address)), ("grid", .string(grid)),
+            ("community", .string(community)), ("subdistrict", .string(subdistrict)), ("movedIn", .string(movedIn)),
+        ])
+    }
+
+    static let csvHeader = ["id_number", "name", "sex", "birth_date", "hukou_code", "migrant", "unit_id", "address",
+                            "grid", "community", "subdistrict", "moved_in"]
+
+    func csvFields(reveal: Bool) -> [String] {
+        [shownIDNumber(reveal: reveal), name, sex, birthDate, hukouCode, migrant ? "true" : "false", unitId, address,
+         grid, community, subdistrict, movedIn]
+    }
+}

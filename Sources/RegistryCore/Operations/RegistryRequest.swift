@@ -1,0 +1,55 @@
+import GRDB
+
+/// One operation of the contract: a typed request (decoded from the method's params) and
+/// its typed result.
+///
+/// The command line and the JSON-RPC server both reach every operation through
+/// ``Registry/perform(method:params:operator:)``, which decodes the request, runs
+/// ``execute(in:)`` in one transaction and returns ``Result/json``. Business rules live in
+/// `execute` and nowhere else.
+public protocol RegistryRequest: Decodable, Sendable {
+    associatedtype Result: JSONRepresentable
+    /// The params' field names, exactly as the contract spells them. A params object with
+    /// any other field is refused, so that a misspelt optional field is not silently lost.
+    associatedtype CodingKeys: CodingKey & CaseIterable
+
+    /// The JSON-RPC method name, such as `unit.add`.
+    static var method: String { get }
+
+    /// Runs the operation. Called inside a transaction (or savepoint) that is rolled back
+    /// when this throws, so a refused request changes nothing.
+    func execute(in context: OperationContext) throws -> Result
+}
+
+/// What an operation runs with: the open transaction and who is acting, when.
+public struct OperationContext {
+    /// The connection, inside the request's transaction or savepoint.
+    public let db: Database
+    public let settings: RegistrySettings
+    /// Who acts (`--operator`, `REGISTRY_OPERATOR`), recorded on every event and audit entry.
+    public let actor: String
+    /// The local date, for ID-number birth-date checks.
+    public let today: CivilDate
+    /// When the request runs (RFC 3339, UTC), for `recorded_at` and audit `at`.
+    public let now: String
+}
+
+/// Every operation of the contract, by method name.
+public enum Methods {
+    public static let all: [any RegistryRequest.Type] = [
+        AddArea.self, ListAreas.self,
+        AddUnit.self, RegisterUnit.self, CloseUnit.self, GetUnit.self,
+        CreateHousehold.self, GetHousehold.self,
+        RegisterResident.self, MoveOutResident.self, GetResident.self, FindResidents.self,
+        RegistrationRate.self, RegistrationTrend.self, Demographics.self,
+        LedgerEvents.self, LedgerRoster.self, ListAudit.self,
+    ]
+
+    private static let byName: [String: any RegistryRequest.Type] =
+        Dictionary(uniqueKeysWithValues: all.map { ($0.method, $0) })
+
+    /// The operation named `method`, or `nil` for an unknown method.
+    public static func named(_ method: String) -> (any RegistryRequest.Type)? {
+        byName[method]
+    }
+}

@@ -1,0 +1,255 @@
+import GRDB
+
+/// `resident.register`: a person moves into a unit on `movedIn`.
+///
+/// A new person is created (sex and birth date from the ID number, hukou code defaulting
+/// to its first 6 digits). A known person's name, phone and hukou code are updated from the
+/// request, keeping what it leaves out, with a `profile_updated` event when one changes.
+/// A person with an open residence is a conflict (`open_residence`) unless `transfer: true`,
+/// which closes the old residence on `movedIn`. Events: `profile_updated`, the transfer's
+/// `move_out`, `move_in`, in that order.
+public struct RegisterResident: RegistryRequest {
+    public static let method = "resident.register"
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case idNumber, name, unitId, movedIn, phone, hukouCode, householdId, relation, transfer
+    }
+
+    public var idNumber: IDNumber
+    public var name: String
+    public var unitId: String
+    public var movedIn: CivilDate
+    public var phone: String?
+    public var hukouCode: String?
+    public var householdId: Int64?
+    public var relation: Relation?
+    public var transfer: Bool?
+
+    public struct Result: JSONRepresentable {
+        public var idNumber: String
+        public var residenceId: Int64
+        public var migrant: Bool
+        public var json: JSONValue {
+            .object([("idNumber", .string(idNumber)), ("residenceId", .int(residenceId)), ("migrant", .bool(migrant))])
+        }
+    }
+
+    public func execute(in context: OperationContext) throws -> Result {
+        let db = context.db
+        let name = try TextRules.text(name, field: "name", maxLength: 100)
+        let phone = try phone.map { p throws(RegistryError) in try TextRules.phone(p, field: "phone") }
+        let hukouCode = try hukouCode.map { h throws(RegistryError) in try TextRules.hukouCode(h, field: "hukouCode") }
+        if relation != nil && householdId == nil {
+            throw RegistryError.invalid("relation", "needs a householdId")
+        }
+        guard movedIn >= idNumber.birthDate else {
+            throw RegistryError.invalid("movedIn", "\(movedIn) is before the person's birth date", reason: "invalid_date")
+        }
+        let unit = try UnitRecord.require(db, unitId: unitId)
+        if let closedOn = unit.closedOn {
+            throw RegistryError.conflict("unit_closed", field: "unitId", "unitId: \(unitId) was closed on \(closedOn)")
+        }
+        if let householdId {
+            let householdUnit = try HouseholdMembership.unit(of: householdId, db, field: "householdId")
+            guard householdUnit == unit.id else {
+                throw RegistryError.conflict("not_living_here", field: "householdId", "householdId: household \(householdId) is in another unit, not \(unitId)")
+            }
+        }
+
+        var person: ResidentRecord
+        if var known = try ResidentRecord.find(db, idNumber: idNumber) {
+            let open = try known.openResidence(db)
+            if let open, transfer != true {
+                let openUnit = try UnitRecord.find(db, id: open.unit)!
+                throw RegistryError.conflict("open_residence", field: "idNumber",
+                    "idNumber: \(idNumber.masked) already lives in \(openUnit.unitId) since \(open.movedIn); move them out first or pass transfer: true")
+            }
+            let lastOut = try String.fetchOne(db, sql: "SELECT max(moved_out) FROM residence WHERE resident = ?", arguments: [known.id])
+                .flatMap(CivilDate.init)
+            let earliest = [open?.movedIn, lastOut].compactMap { $0 }.max()
+            if let earliest, movedIn < earliest {
+                throw RegistryError.invalid("movedIn", "\(movedIn) is before \(earliest), when this person's previous residence \(open != nil ? "began" : "ended")", reason: "invalid_date")
+            }
+            let before = (known.name, known.phone, known.hukouCode)
+            known.name = name
+            if let phone { known.phone = phone }
+            if let hukouCode { known.hukouCode = hukouCode }
+            if before != (known.name, known.phone, known.hukouCode) {
+                try known.updateProfile(db)
+                try LedgerEvent.person(.profileUpdated, known, at: unit, on: movedIn, settings: context.settings).append(in: context)
+            }
+            if let open {
+                try db.execute(sql: "UPDATE residence SET moved_out = ? WHERE id = ?", arguments: [movedIn.description, open.id])
+                let oldUnit = try UnitRecord.find(db, id: open.unit)!
+                try LedgerEvent.person(.moveOut, known, at: oldUnit, on: movedIn, settings: context.settings).append(in: context)
+            }
+            person = known
+        } else {
+            person = ResidentRecord(idNumber: idNumber, name: name, hukouCode: hukouCode ?? idNumber.divisionCode, phone: phone)
+            try person.insert(db)
+        }
+
+        try db.cachedStatement(sql: "INSERT INTO residence (resident, unit, moved_in) VALUES (?, ?, ?)")
+            .execute(arguments: [person.id, unit.id, movedIn.description])
+        let residenceId = db.lastInsertedRowID
+        let event = LedgerEvent.person(.moveIn, person, at: unit, on: movedIn, settings: context.settings)
+        try event.append(in: context)
+        if let householdId {
+            try HouseholdMembership.add(db, household: householdId, resident: person.id, relation: relation ?? .other)
+        }
+        return Result(idNumber: idNumber.masked, residenceId: residenceId, migrant: event.migrant ?? false)
+    }
+}
+
+/// `resident.moveOut`: the person's open residence ends on `date`.
+public struct MoveOutResident: RegistryRequest {
+    public static let method = "resident.moveOut"
+    public enum CodingKeys: String, CodingKey, CaseIterable { case idNumber, date }
+
+    public var idNumber: IDNumber
+    public var date: CivilDate
+
+    public struct Result: JSONRepresentable {
+        public var idNumber: String
+        public var json: JSONValue { .object([("idNumber", .string(idNumber))]) }
+    }
+
+    public func execute(in context: OperationContext) throws -> Result {
+        let db = context.db
+        let person = try ResidentRecord.require(db, idNumber: idNumber)
+        guard let open = try person.openResidence(db) else {
+            throw RegistryError.conflict("no_open_residence", field: "idNumber", "idNumber: \(idNumber.masked) has no open residence to move out of")
+        }
+        guard date >= open.movedIn else {
+            throw RegistryError.invalid("date", "\(date) is before the move-in date \(open.movedIn)", reason: "invalid_date")
+        }
+        try db.execute(sql: "UPDATE residence SET moved_out = ? WHERE id = ?", arguments: [date.description, open.id])
+        let unit = try UnitRecord.find(db, id: open.unit)!
+        try LedgerEvent.person(.moveOut, person, at: unit, on: date, settings: context.settings).append(in: context)
+        return Result(idNumber: idNumber.masked)
+    }
+}
+
+/// `resident.get`: a person's profile and residences. `reveal: true` (with a `purpose`)
+/// shows the full ID number and writes an audit entry.
+public struct GetResident: RegistryRequest {
+    public static let method = "resident.get"
+    public enum CodingKeys: String, CodingKey, CaseIterable { case idNumber, reveal, purpose }
+
+    public var idNumber: IDNumber
+    public var reveal: Bool?
+    public var purpose: String?
+
+    public struct Result: JSONRepresentable {
+        var person: ResidentRecord
+        var shownIDNumber: String
+        var migrant: Bool
+        var residences: [(unitId: String, movedIn: String, movedOut: String?)]
+        public var json: JSONValue {
+            .object([
+                ("idNumber", .string(shownIDNumber)), ("name", .string(person.name)), ("sex", .string(person.sex.rawValue)),
+                ("birthDate", .string(person.birthDate.description)), ("hukouCode", .string(person.hukouCode)),
+                ("migrant", .bool(migrant)), ("phone", .optional(person.phone)),
+                ("residences", .array(residences.map {
+                    .object([("unitId", .string($0.unitId)), ("movedIn", .string($0.movedIn)), ("movedOut", .optional($0.movedOut))])
+                })),
+            ])
+        }
+    }
+
+    public func execute(in context: OperationContext) throws -> Result {
+        let reveal = try Reveal(reveal: reveal, purpose: purpose)
+        let db = context.db
+        let person = try ResidentRecord.require(db, idNumber: idNumber)
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT u.unit_id, x.moved_in, x.moved_out, u.subdistrict FROM residence x JOIN unit u ON u.id = x.unit
+            WHERE x.resident = ? ORDER BY x.moved_in, x.id
+            """, arguments: [person.id])
+        // Judged against the open residence's subdistrict, else the latest one's.
+        let subdistrict: String = rows.last.map { $0[3] } ?? ""
+        let migrant = context.settings.isMigrant(hukouCode: person.hukouCode, subdistrict: subdistrict)
+        try reveal.audit(context, method: Self.method, filters: .object([("idNumber", .string(person.maskedIDNumber))]), count: 1)
+        return Result(person: person, shownIDNumber: person.shownIDNumber(reveal: reveal.reveal), migrant: migrant,
+                      residences: rows.map { ($0[0], $0[1], $0[2]) })
+    }
+}
+
+/// `resident.find`: people by name prefix, by the unit or area of their open residence,
+/// or by migrant status; paged by `after` and `limit`, ID numbers masked.
+public struct FindResidents: RegistryRequest {
+    public static let method = "resident.find"
+    public enum CodingKeys: String, CodingKey, CaseIterable { case name, unitId, area, migrant, limit, after }
+
+    public var name: String?
+    public var unitId: String?
+    public var area: String?
+    public var migrant: Bool?
+    public var limit: PageLimit?
+    public var after: Int64?
+
+    public struct Item: JSONRepresentable {
+        var idNumber: String, name: String, sex: String, birthDate: String, hukouCode: String
+        var migrant: Bool
+        var unitId: String?
+        public var json: JSONValue {
+            .object([
+                ("idNumber", .string(idNumber)), ("name", .string(name)), ("sex", .string(sex)), ("birthDate", .string(birthDate)),
+                ("hukouCode", .string(hukouCode)), ("migrant", .bool(migrant)), ("unitId", .optional(unitId)),
+            ])
+        }
+    }
+
+    public struct Result: JSONRepresentable {
+        public var residents: [Item]
+        public var next: Int64?
+        public var json: JSONValue { .object([("residents", residents.json), ("next", .optional(next))]) }
+    }
+
+    public func execute(in context: OperationContext) throws -> Result {
+        let db = context.db
+        let limit = (limit ?? .standard).value
+        var conditions = ["r.id > ?"]
+        var arguments: StatementArguments = [after ?? 0]
+        if let name, !name.isEmpty {
+            // A prefix match that can use the index on name.
+            conditions.append("r.name >= ? AND r.name < ? || char(1114111)")
+            arguments += [name, name]
+        }
+        if let unitId {
+            let unit = try UnitRecord.require(db, unitId: unitId)
+            conditions.append("o.unit = ?")
+            arguments += [unit.id]
+        }
+        if let area {
+            let record = try AreaRecord.require(db, code: area, field: "area")
+            let condition = record.containsCondition(alias: "ou")
+            conditions.append("o.id IS NOT NULL AND " + condition.sql)
+            arguments += condition.arguments
+        }
+        // The subdistrict of the open residence, else of the latest one.
+        let latestSubdistrict = """
+            coalesce(ou.subdistrict, (SELECT lu.subdistrict FROM residence lx JOIN unit lu ON lu.id = lx.unit
+                                      WHERE lx.resident = r.id ORDER BY lx.moved_in DESC, lx.id DESC LIMIT 1), '')
+            """
+        let migrantSQL = context.settings.migrantSQL(hukou: "r.hukou_code", subdistrict: latestSubdistrict)
+        if let migrant {
+            conditions.append("\(migrantSQL) = ?")
+            arguments += [migrant]
+        }
+        arguments += [limit + 1]
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT r.id, r.id_number, r.name, r.sex, r.birth_date, r.hukou_code, \(migrantSQL), ou.unit_id
+            FROM resident r
+            LEFT JOIN residence o ON o.resident = r.id AND o.moved_out IS NULL
+            LEFT JOIN unit ou ON ou.id = o.unit
+            WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY r.id LIMIT ?
+            """, arguments: arguments)
+        let page = rows.prefix(limit)
+        return Result(
+            residents: page.map {
+                Item(idNumber: IDNumber.mask($0[1]), name: $0[2], sex: $0[3], birthDate: $0[4], hukouCode: $0[5],
+                     migrant: $0[6], unitId: $0[7])
+            },
+            next: rows.count > limit ? page.last.map { $0[0] } : nil)
+    }
+}

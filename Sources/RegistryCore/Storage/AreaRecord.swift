@@ -1,0 +1,58 @@
+import GRDB
+
+/// A row of `area`: a node of the place hierarchy with its ancestors' codes.
+struct AreaRecord: Sendable {
+    var code: String
+    var name: String
+    var level: AreaLevel
+    var parent: String?
+    /// The subdistrict this area is in (itself for a subdistrict, `nil` for the county).
+    var subdistrict: String?
+    /// The community this area is in (itself for a community, `nil` above).
+    var community: String?
+
+    static let columns = "code, name, level, parent, subdistrict, community"
+
+    init(row: Row) {
+        code = row[0]
+        name = row[1]
+        level = AreaLevel(rawValue: row[2]) ?? .grid
+        parent = row[3]
+        subdistrict = row[4]
+        community = row[5]
+    }
+
+    static func find(_ db: Database, code: String) throws -> AreaRecord? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM area WHERE code = ?"), arguments: [code])
+            .map(AreaRecord.init(row:))
+    }
+
+    /// The area `code`, or `unknown_area` blamed on `field`.
+    static func require(_ db: Database, code: String, field: String) throws -> AreaRecord {
+        guard let area = try find(db, code: code) else {
+            throw RegistryError.notFound("unknown_area", field: field, "\(field): no area with code \(code)")
+        }
+        return area
+    }
+
+    /// The SQL condition (on a table with `grid`, `community`, `subdistrict` columns, such
+    /// as `unit` or `ledger_event`) that selects what lies in this area.
+    func containsCondition(alias: String) -> (sql: String, arguments: StatementArguments) {
+        switch level {
+        case .county: ("1", [])
+        case .subdistrict: ("\(alias).subdistrict = ?", [code])
+        case .community: ("\(alias).community = ?", [code])
+        case .grid: ("\(alias).grid = ?", [code])
+        }
+    }
+
+    /// The SQL condition on `area` rows (aliased `alias`) for the areas under this one.
+    func descendantCondition(alias: String) -> (sql: String, arguments: StatementArguments) {
+        switch level {
+        case .county: ("\(alias).level <> 'county'", [])
+        case .subdistrict: ("\(alias).subdistrict = ? AND \(alias).code <> ?", [code, code])
+        case .community: ("\(alias).community = ? AND \(alias).code <> ?", [code, code])
+        case .grid: ("0", [])
+        }
+    }
+}

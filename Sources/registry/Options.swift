@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import RegistryCore
+
+/// `--db` and `--operator`, accepted after the verb of every command that opens a database.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: "The database file (default: $REGISTRY_DB, else registry.sqlite).")
+    var db: String?
+
+    @Option(name: .customLong("operator"), help: "Who acts, recorded on every event and audit entry (default: $REGISTRY_OPERATOR).")
+    var actor: String?
+
+    /// The database path: `--db`, else `REGISTRY_DB`, else `registry.sqlite` in the current folder.
+    var path: String {
+        db ?? ProcessInfo.processInfo.environment["REGISTRY_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "registry.sqlite"
+    }
+
+    /// The operator: `--operator`, else `REGISTRY_OPERATOR`, else the login name.
+    var operatorName: String {
+        let environment = ProcessInfo.processInfo.environment
+        for candidate in [actor, environment["REGISTRY_OPERATOR"], environment["USER"]] {
+            if let name = candidate?.trimmingCharacters(in: .whitespaces), !name.isEmpty { return name }
+        }
+        return "unknown"
+    }
+
+    func open() throws -> Registry {
+        try refusals { () throws(RegistryError) in try Registry.open(path: path) }
+    }
+}
+
+/// `--json`: print the method's result object instead of a table.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print the method's result object as JSON.")
+    var json = false
+}
+
+extension CivilDate: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+    public var defaultValueDescription: String { description }
+}
+
+extension AreaLevel: ExpressibleByArgument {}
+extension UnitKind: ExpressibleByArgument {}
+extension Relation: ExpressibleByArgument {}
+extension TrendStep: ExpressibleByArgument {}
+extension MigrantScope: ExpressibleByArgument {}
+
+/// The output formats of exports.
+enum ExportFormat: String, ExpressibleByArgument, CaseIterable {
+    case csv, ndjson
+}
+
+/// Runs `body`, turning a refusal into the contract's exit: the message and reason on
+/// standard error, exit status 1.
+func refusals<T>(_ body: () throws(RegistryError) -> T) throws -> T {
+    do {
+        return try body()
+    } catch {
+        FileHandle.standardError.write(Data("registry: \(error.message) (\(error.reason))\n".utf8))
+        throw ExitCode.failure
+    }
+}
+
+/// Prints a line to standard output.
+func emit(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
