@@ -9,8 +9,9 @@ struct RegistryCommand: ParsableCommand {
         abstract: "A floating-population and rental registry for a county's subdistricts.",
         discussion: "Every command that opens a database takes --db (or $REGISTRY_DB) and --operator (or $REGISTRY_OPERATOR).",
         subcommands: [
-            InitCommand.self, ServeCommand.self,
+            InitCommand.self, SeedCommand.self, DemoCommand.self, ServeCommand.self,
             AreaCommand.self, UnitCommand.self, HouseholdCommand.self, ResidentCommand.self,
             MetricsCommand.self, AnalysisCommand.self, LedgerCommand.self, AuditCommand.self,
+            ImportCommand.self, GenerateCommand.self,
         ])
 }

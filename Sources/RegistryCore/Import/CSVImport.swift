@@ -1,0 +1,285 @@
+import Foundation
+import GRDB
+
+/// `registry import areas|units|residents FILE.csv`: loads a spreadsheet all or nothing.
+///
+/// Every row goes through the operation its kind names (`area.add`, `unit.add`,
+/// `resident.register` then `resident.moveOut` for a past residence), so it is checked by
+/// the same rules and writes the same events. All rows run in one transaction, each in a
+/// savepoint; the import goes on past a bad row to report every one (the first 100 in
+/// detail), and when any row is bad the whole transaction is rolled back.
+///
+/// Line numbers count the header as line 1 and each record as one line (a record whose
+/// quoted cell holds a line break still counts as one).
+public struct CSVImport {
+    public enum Kind: String, ContractEnum {
+        case areas, units, residents
+
+        /// The columns of the file, exactly as the contract names them.
+        public var columns: [String] {
+            switch self {
+            case .areas: ["code", "name", "level", "parent"]
+            case .units: ["unit_id", "grid", "address", "kind", "landlord_name", "landlord_id_number", "landlord_phone",
+                          "discovered_on", "registered_on"]
+            case .residents: ["id_number", "name", "phone", "hukou_code", "unit_id", "moved_in", "moved_out"]
+            }
+        }
+    }
+
+    /// One refused row.
+    public struct BadRow: Sendable, CustomStringConvertible {
+        public var line: Int
+        public var column: String?
+        public var reason: String
+        public var message: String
+        public var description: String {
+            "line \(line)\(column.map { ", column \($0)" } ?? ""): \(message) (\(reason))"
+        }
+    }
+
+    /// The refusal of a whole file: the database is unchanged.
+    public struct Refusal: Error, Sendable {
+        /// The first 100 bad rows, in file order.
+        public var badRows: [BadRow]
+        /// How many rows were bad in all.
+        public var badRowCount: Int
+    }
+
+    public struct Summary: Sendable {
+        public var rows: Int
+        public var seconds: Double
+    }
+
+    public static let maxReportedRows = 100
+
+    public var kind: Kind
+    public var encoding: TextEncoding?
+
+    public init(kind: Kind, encoding: TextEncoding? = nil) {
+        self.kind = kind
+        self.encoding = encoding
+    }
+
+    /// Imports the file at `path`.
+    /// - Parameter progress: called about every second with the rows done and the seconds elapsed.
+    /// - Throws: ``Refusal`` when any row is bad; ``RegistryError`` when the file cannot be read.
+    public func run(_ registry: Registry, path: String, operator actor: String,
+                    progress: ((Int, Double) -> Void)? = nil) throws -> Summary {
+        guard FileManager.default.isReadableFile(atPath: path) else { throw TextEncoding.unreadable(path) }
+        var source = path
+        var temporary: String?
+        let isUTF8 = encoding == .utf8 ? true : encoding == .gb18030 ? false : try TextEncoding.isUTF8(path: path)
+        if !isUTF8 {
+            let converted = try TextEncoding.convertGB18030(path: path)
+            temporary = converted
+            source = converted
+        }
+        defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
+
+        var reader = try CSVRecordReader(path: source)
+        defer { reader.close() }
+        let headerRow: [String]
+        do throws(CSVRecordReader.Malformed) {
+            headerRow = try reader.next()?.fields ?? []
+        } catch {
+            throw RegistryError(.invalidParams, reason: "invalid_csv", field: "file", message: "line \(error.line): \(error.message)")
+        }
+        let columnIndex = try header(headerRow)
+        let started = Date()
+        var lastReport = started
+        var bad: [BadRow] = []
+        var badCount = 0
+
+        let rows: Int
+        do throws(RegistryError) {
+            rows = try registry.performGroup(operator: actor) { group throws(RegistryError) -> Int in
+            var done = 0
+            while true {
+                let next: (line: Int, fields: [String])?
+                do throws(CSVRecordReader.Malformed) {
+                    next = try reader.next()
+                } catch {
+                    throw RegistryError(.invalidParams, reason: "invalid_csv", field: "file",
+                                        message: "line \(error.line): \(error.message); the file cannot be read further")
+                }
+                guard let (line, record) = next else { break }
+                if record.count == 1 && record[0].isEmpty { continue }
+                let cells = Cells(values: record, index: columnIndex)
+                let outcome: Result<Void, RegistryError>
+                if record.count != columnIndex.count {
+                    outcome = .failure(.invalid("row", "has \(record.count) cells, the header \(columnIndex.count)"))
+                } else {
+                    outcome = perform(cells, in: group)
+                }
+                if case let .failure(error) = outcome {
+                    badCount += 1
+                    if bad.count < Self.maxReportedRows {
+                        bad.append(BadRow(line: line, column: error.field.map { Self.column(for: $0, kind: kind) },
+                                          reason: error.reason, message: error.message))
+                    }
+                }
+                done += 1
+                if let progress, done % 1000 == 0 {
+                    let now = Date()
+                    if now.timeIntervalSince(lastReport) >= 1 {
+                        lastReport = now
+                        progress(done, now.timeIntervalSince(started))
+                    }
+                }
+            }
+            if badCount > 0 { throw RegistryError(.invalidParams, reason: "bad_rows", message: "\(badCount) bad rows") }
+            return done
+            }
+        } catch {
+            let failure: RegistryError = error
+            if failure.reason == "bad_rows" { throw Refusal(badRows: bad, badRowCount: badCount) }
+            throw failure
+        }
+        return Summary(rows: rows, seconds: Date().timeIntervalSince(started))
+    }
+
+    // MARK: - Rows
+
+    /// The cells of one record, by column name; an empty cell is an absent value.
+    struct Cells {
+        var values: [String]
+        var index: [String: Int]
+
+        subscript(_ column: String) -> String? {
+            guard let i = index[column], i < values.count else { return nil }
+            let value = values[i]
+            return value.isEmpty ? nil : value
+        }
+
+        /// A required cell, or `is required` blamed on its field.
+        func required(_ column: String, field: String) throws(RegistryError) -> String {
+            guard let value = self[column] else { throw .invalid(field, "is required") }
+            return value
+        }
+
+        func date(_ column: String, field: String) throws(RegistryError) -> CivilDate? {
+            guard let text = self[column] else { return nil }
+            guard let date = CivilDate(text) else { throw RegistryError.invalidDate(text).blaming(field) }
+            return date
+        }
+
+        func idNumber(_ column: String, field: String, today: CivilDate) throws(RegistryError) -> IDNumber? {
+            guard let text = self[column] else { return nil }
+            do { return try IDNumber(text, today: today) } catch { throw error.blaming(field) }
+        }
+
+        func value<E: ContractEnum>(_ column: String, field: String) throws(RegistryError) -> E {
+            try E.parse(try required(column, field: field), field: field)
+        }
+    }
+
+    private func perform(_ cells: Cells, in group: Registry.Group) -> Result<Void, RegistryError> {
+        do throws(RegistryError) {
+            let today = CivilDate.today()
+            switch kind {
+            case .areas:
+                let request = AddArea(code: try cells.required("code", field: "code"), name: try cells.required("name", field: "name"),
+                                      level: try cells.value("level", field: "level"), parent: try cells.required("parent", field: "parent"))
+                return group.perform(request).map { _ in () }
+            case .units:
+                var landlord: Landlord?
+                if cells["landlord_name"] != nil || cells["landlord_id_number"] != nil || cells["landlord_phone"] != nil {
+                    guard let id = try cells.idNumber("landlord_id_number", field: "landlord.idNumber", today: today) else {
+                        throw RegistryError.invalid("landlord.idNumber", "is required when a landlord is given")
+                    }
+                    landlord = Landlord(name: try cells.required("landlord_name", field: "landlord.name"), idNumber: id,
+                                        phone: cells["landlord_phone"])
+                }
+                guard let discovered = try cells.date("discovered_on", field: "discoveredOn") else {
+                    throw RegistryError.invalid("discoveredOn", "is required")
+                }
+                let request = AddUnit(grid: try cells.required("grid", field: "grid"), address: try cells.required("address", field: "address"),
+                                      kind: try cells.value("kind", field: "kind"), discoveredOn: discovered,
+                                      unitId: cells["unit_id"], landlord: landlord,
+                                      registeredOn: try cells.date("registered_on", field: "registeredOn"))
+                return group.perform(request).map { _ in () }
+            case .residents:
+                guard let id = try cells.idNumber("id_number", field: "idNumber", today: today) else {
+                    throw RegistryError.invalid("idNumber", "is required")
+                }
+                guard let movedIn = try cells.date("moved_in", field: "movedIn") else {
+                    throw RegistryError.invalid("movedIn", "is required")
+                }
+                let request = ImportedResidence(
+                    register: RegisterResident(idNumber: id, name: try cells.required("name", field: "name"),
+                                               unitId: try cells.required("unit_id", field: "unitId"), movedIn: movedIn,
+                                               phone: cells["phone"], hukouCode: cells["hukou_code"], householdId: nil,
+                                               relation: nil, transfer: true),
+                    movedOut: try cells.date("moved_out", field: "movedOut"))
+                return group.perform(request).map { _ in () }
+            }
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private func header(_ names: [String]) throws(RegistryError) -> [String: Int] {
+        var index: [String: Int] = [:]
+        for (i, raw) in names.enumerated() {
+            let name = raw.replacingOccurrences(of: "\u{FEFF}", with: "").trimmingCharacters(in: .whitespaces)
+            index[name] = i
+        }
+        let missing = kind.columns.filter { index[$0] == nil }
+        let unknown = index.keys.filter { !kind.columns.contains($0) }.sorted()
+        guard missing.isEmpty, unknown.isEmpty else {
+            var problems: [String] = []
+            if !missing.isEmpty { problems.append("missing \(missing.joined(separator: ", "))") }
+            if !unknown.isEmpty { problems.append("unknown \(unknown.joined(separator: ", "))") }
+            throw RegistryError(.invalidParams, reason: "invalid_header", field: "header",
+                                message: "line 1: the header of a \(kind.rawValue) file must be \(kind.columns.joined(separator: ",")) (\(problems.joined(separator: "; ")))")
+        }
+        return index
+    }
+
+    /// The file column a request field comes from: `landlord.idNumber` → `landlord_id_number`.
+    static func column(for field: String, kind: Kind) -> String {
+        if field == "row" { return "row" }
+        if kind == .residents && field == "date" { return "moved_out" }
+        var out = ""
+        for character in field {
+            if character == "." { out += "_"; continue }
+            if character.isUppercase { out += "_" + character.lowercased() } else { out.append(character) }
+        }
+        return out
+    }
+}
+
+/// One row of `residents.csv`: a residence, registered (closing an open one on its move-in
+/// day, as rows come in move-in order) and, for a past residence, moved out again.
+/// A row identical to a stored residence is refused as a duplicate.
+struct ImportedResidence: RegistryRequest {
+    static let method = "import.residence"
+    enum CodingKeys: String, CodingKey, CaseIterable { case register, movedOut }
+
+    var register: RegisterResident
+    var movedOut: CivilDate?
+
+    init(register: RegisterResident, movedOut: CivilDate?) {
+        self.register = register
+        self.movedOut = movedOut
+    }
+
+    init(from decoder: any Decoder) throws {
+        throw RegistryError.invalid("params", "import rows are not decoded from JSON")
+    }
+
+    func execute(in context: OperationContext) throws -> JSONValue {
+        if let person = try ResidentRecord.find(context.db, idNumber: register.idNumber),
+           let unit = try UnitRecord.find(context.db, unitId: register.unitId),
+           try Int.fetchOne(context.db, sql: "SELECT count(*) FROM residence WHERE resident = ? AND unit = ? AND moved_in = ?",
+                            arguments: [person.id, unit.id, register.movedIn.description]) ?? 0 > 0 {
+            throw RegistryError.conflict("duplicate_residence", field: "movedIn",
+                                         "this residence (\(register.idNumber.masked) in \(register.unitId) from \(register.movedIn)) is already stored")
+        }
+        let result = try register.execute(in: context)
+        if let movedOut {
+            _ = try MoveOutResident(idNumber: register.idNumber, date: movedOut).execute(in: context)
+        }
+        return result.json
+    }
+}
