@@ -40,6 +40,9 @@ public struct IDNumber: Hashable, Sendable, CustomStringConvertible {
             RegistryError(.invalidParams, reason: "invalid_id_number", message: "ID number \(rule)")
         }
         let bytes = Array(text.utf8)
+        guard bytes.allSatisfy({ $0 < 0x80 }) else {
+            throw refuse("must be written with the characters 0-9 and X only")
+        }
         let isDigit = { (byte: UInt8) in byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
         var body: String
         switch bytes.count {

@@ -66,7 +66,10 @@ struct PersonFactory {
             let days = CivilDate.isLeap(year) ? 366 : 365
             if n < days * 500 {
                 counters[key] = n + 1
-                let day = (n &* 7919 &+ Int(prefix.utf8.reduce(0) { $0 &+ Int($1) })) % days
+                // A stride coprime to the year's length visits every day once; the key's own
+                // offset keeps the first people of every key from sharing a birthday.
+                let offset = Int(key.utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 } % 366)
+                let day = (n &* 7919 &+ offset) % days
                 let birth = CivilDate(year: year, month: 1, day: 1)!.adding(days: day)
                 let sequence = (n / days) * 2 + (male ? 1 : 0)
                 let body = prefix + String(birth.description.filter { $0 != "-" })

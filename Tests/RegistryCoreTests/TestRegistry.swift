@@ -1,0 +1,89 @@
+import Foundation
+import GRDB
+@testable import RegistryCore
+
+/// A registry in a fresh temporary folder, with shortcuts for calling methods by name as
+/// the JSON-RPC server and the command line do.
+final class TestRegistry {
+    let folder: String
+    let registry: Registry
+
+    init(scope: MigrantScope = .county, county: String = "411525") throws {
+        folder = NSTemporaryDirectory() + "registry-test-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        registry = try Registry.initialize(path: folder + "/registry.sqlite",
+                                           settings: RegistrySettings(countyCode: county, countyName: "固始县", migrantScope: scope))
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    var path: String { registry.path }
+
+    /// Calls `method` with `params` (a JSON object's text).
+    func call(_ method: String, _ params: String = "{}", operator actor: String = "tester") -> Result<JSONValue, RegistryError> {
+        do {
+            return .success(try registry.perform(method: method, params: Data(#"{"params":\#(params)}"#.utf8), operator: actor))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Calls `method` and returns its result, failing the test's expectation by throwing.
+    @discardableResult
+    func ok(_ method: String, _ params: String = "{}", operator actor: String = "tester") throws -> JSONValue {
+        try call(method, params, operator: actor).get()
+    }
+
+    /// The refusal of a call that must fail.
+    func refusal(_ method: String, _ params: String = "{}") -> RegistryError? {
+        if case let .failure(error) = call(method, params) { return error }
+        return nil
+    }
+
+    /// Every row of every table, as text: two equal snapshots mean an unchanged database.
+    func snapshot() throws -> String {
+        try registry.read { db in
+            var out = ""
+            for table in ["registry", "area", "unit", "resident", "residence", "household", "household_member", "ledger_event", "audit_entry"] {
+                out += "# \(table)\n"
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY 1") { out += "\(row)\n" }
+            }
+            return out
+        }
+    }
+
+    /// Xiushui subdistrict, 日出东方社区 and two grids; Liaocheng with one community and grid.
+    func addAreas() throws {
+        try ok("area.add", #"{"code":"411525003","name":"秀水街道","level":"subdistrict","parent":"411525"}"#)
+        try ok("area.add", #"{"code":"411525003001","name":"日出东方社区","level":"community","parent":"411525003"}"#)
+        try ok("area.add", #"{"code":"411525003001001","name":"第一网格","level":"grid","parent":"411525003001"}"#)
+        try ok("area.add", #"{"code":"411525003001002","name":"第二网格","level":"grid","parent":"411525003001"}"#)
+        try ok("area.add", #"{"code":"411525001","name":"蓼城街道","level":"subdistrict","parent":"411525"}"#)
+        try ok("area.add", #"{"code":"411525001001","name":"蓼北社区","level":"community","parent":"411525001"}"#)
+        try ok("area.add", #"{"code":"411525001001001","name":"第一网格","level":"grid","parent":"411525001001"}"#)
+    }
+
+    /// Adds a unit and returns its id.
+    @discardableResult
+    func addUnit(_ id: String, grid: String = "411525003001001", kind: String = "rental", discovered: String = "2025-01-01",
+                 registered: String? = nil) throws -> String {
+        var params = #"{"unitId":"\#(id)","grid":"\#(grid)","address":"秀水路\#(id)号","kind":"\#(kind)","discoveredOn":"\#(discovered)""#
+        if let registered { params += #","registeredOn":"\#(registered)""# }
+        params += "}"
+        return try ok("unit.add", params)["unitId"]!.stringValue!
+    }
+
+    /// Registers a person moving in.
+    @discardableResult
+    func moveIn(_ idNumber: String, _ unit: String, on date: String, name: String = "张三", extra: String = "") throws -> JSONValue {
+        try ok("resident.register", #"{"idNumber":"\#(idNumber)","name":"\#(name)","unitId":"\#(unit)","movedIn":"\#(date)"\#(extra)}"#)
+    }
+}
+
+/// Valid ID numbers for tests: `makeID(prefix: "341522", birth: "19900101", sequence: 123)`.
+func makeID(prefix: String = "411525", birth: String = "19900101", sequence: Int = 1) -> String {
+    let body = prefix + birth + String(format: "%03d", sequence)
+    return body + String(IDNumber.checkCharacter(for: body))
+}
