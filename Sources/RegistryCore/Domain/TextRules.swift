@@ -2,13 +2,16 @@ import Foundation
 
 /// The rules for free-text and code fields, each failing with a message naming the field.
 enum TextRules {
-    /// A name or address: trimmed, not empty, at most `maxLength` characters, no control characters.
-    static func text(_ value: String, field: String, maxLength: Int = 200) throws(RegistryError) -> String {
+    /// A name or address: trimmed, not empty, at most `maxLength` characters, no control
+    /// characters (but line breaks and tabs when `multiline`, as addresses typed in a
+    /// spreadsheet may hold them).
+    static func text(_ value: String, field: String, maxLength: Int = 200, multiline: Bool = false) throws(RegistryError) -> String {
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw .invalid(field, "must not be empty") }
         guard trimmed.count <= maxLength else { throw .invalid(field, "must be at most \(maxLength) characters") }
-        guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw .invalid(field, "must not contain control characters")
+        let allowed: Set<Unicode.Scalar> = multiline ? ["\n", "\r", "\t"] : []
+        guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && !allowed.contains($0) }) else {
+            throw .invalid(field, multiline ? "must not contain control characters other than line breaks and tabs" : "must not contain control characters")
         }
         return trimmed
     }

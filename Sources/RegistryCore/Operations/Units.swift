@@ -36,7 +36,7 @@ public struct AddUnit: RegistryRequest {
         guard area.level == .grid else {
             throw RegistryError.invalid("grid", "\(grid) is a \(area.level.rawValue), not a grid")
         }
-        let address = try TextRules.text(address, field: "address", maxLength: 500)
+        let address = try TextRules.text(address, field: "address", maxLength: 500, multiline: true)
         let landlordName = try landlord.map { l throws(RegistryError) in try TextRules.text(l.name, field: "landlord.name") }
         let landlordPhone = try landlord?.phone.map { p throws(RegistryError) in try TextRules.phone(p, field: "landlord.phone") }
         if let registeredOn {
