@@ -101,6 +101,12 @@ public final class JSONRPCServer {
         do {
             envelope = try JSONDecoder().decode(Envelope.self, from: data)
         } catch {
+            // Valid JSON that Foundation cannot hold (a number beyond Double, say) is an
+            // invalid request, not a parse error.
+            if (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil {
+                return Response.error(id: .null, code: -32600, reason: "invalid_request",
+                                      message: "Invalid Request: a member could not be read (a number out of range?)")
+            }
             return Response.parseError()
         }
         let id = envelope.id ?? .null
