@@ -40,7 +40,8 @@ let package = Package(
         ),
         .testTarget(
             name: "RegistryEndToEndTests",
-            dependencies: ["RegistryCore"]
+            // Depends on the executable so that `swift test` builds the binary it runs.
+            dependencies: ["registry", "RegistryCore"]
         ),
     ]
 )
