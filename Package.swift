@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "registry", targets: ["registry"]),
+        .executable(name: "registry-bench", targets: ["registry-bench"]),
         .library(name: "RegistryCore", targets: ["RegistryCore"]),
     ],
     dependencies: [
@@ -18,6 +19,7 @@ let package = Package(
             name: "RegistryCore",
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         // JSON-RPC 2.0 over standard input: a thin adapter over RegistryCore.
@@ -31,6 +33,15 @@ let package = Package(
             dependencies: [
                 "RegistryCore",
                 "RegistryRPC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Benchmarks that run the built `registry` and SQLite side by side (see BENCHMARKS.md).
+        .executableTarget(
+            name: "registry-bench",
+            dependencies: [
+                "RegistryCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

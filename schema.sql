@@ -8,13 +8,18 @@
 -- Dates are 'YYYY-MM-DD' text (calendar days, no time zone); timestamps are RFC 3339
 -- text in UTC. The constraints below guard the invariants even against a hand-written
 -- INSERT: the Swift code checks them first only to give clearer messages.
+--
+-- Enumerations are checked with `x = 'a' OR x = 'b'`, not `x IN ('a', 'b')`: SQLite
+-- builds an ephemeral table for an IN list each time a CHECK runs, which made every
+-- insert measurably slower. `date(x, '+0 days') IS x` accepts only real days:
+-- plain date() lets 2025-02-30 through.
 
 -- One row: which county this database keeps, and how migrants are decided.
 CREATE TABLE registry (
     id            INTEGER PRIMARY KEY CHECK (id = 1),
     county_code   TEXT NOT NULL CHECK (length(county_code) = 6 AND county_code NOT GLOB '*[^0-9]*'),
     county_name   TEXT NOT NULL CHECK (length(trim(county_name)) > 0),
-    migrant_scope TEXT NOT NULL CHECK (migrant_scope IN ('county', 'subdistrict')),
+    migrant_scope TEXT NOT NULL CHECK ((migrant_scope = 'county' OR migrant_scope = 'subdistrict')),
     created_at    TEXT NOT NULL
 );
 
@@ -23,7 +28,7 @@ CREATE TABLE registry (
 CREATE TABLE area (
     code        TEXT PRIMARY KEY NOT NULL CHECK (length(code) BETWEEN 6 AND 15 AND code NOT GLOB '*[^0-9]*'),
     name        TEXT NOT NULL CHECK (length(trim(name)) > 0),
-    level       TEXT NOT NULL CHECK (level IN ('county', 'subdistrict', 'community', 'grid')),
+    level       TEXT NOT NULL CHECK ((level = 'county' OR level = 'subdistrict' OR level = 'community' OR level = 'grid')),
     parent      TEXT REFERENCES area(code),
     subdistrict TEXT REFERENCES area(code),
     community   TEXT REFERENCES area(code),
@@ -59,7 +64,7 @@ CREATE TABLE unit (
     community          TEXT NOT NULL,
     subdistrict        TEXT NOT NULL,
     address            TEXT NOT NULL CHECK (length(trim(address)) > 0),
-    kind               TEXT NOT NULL CHECK (kind IN ('rental', 'owner')),
+    kind               TEXT NOT NULL CHECK ((kind = 'rental' OR kind = 'owner')),
     discovered_on      TEXT NOT NULL CHECK (date(discovered_on, '+0 days') IS discovered_on),
     registered_on      TEXT CHECK (registered_on IS NULL OR (date(registered_on, '+0 days') IS registered_on AND registered_on >= discovered_on)),
     closed_on          TEXT CHECK (closed_on IS NULL OR (date(closed_on, '+0 days') IS closed_on AND closed_on >= discovered_on AND closed_on >= coalesce(registered_on, closed_on))),
@@ -87,9 +92,9 @@ CREATE TABLE resident (
     id          INTEGER PRIMARY KEY,
     id_number   TEXT NOT NULL UNIQUE CHECK (length(id_number) = 18),
     name        TEXT NOT NULL CHECK (length(trim(name)) > 0),
-    sex         TEXT NOT NULL CHECK (sex IN ('male', 'female')),
+    sex         TEXT NOT NULL CHECK ((sex = 'male' OR sex = 'female')),
     birth_date  TEXT NOT NULL CHECK (date(birth_date, '+0 days') IS birth_date),
-    hukou_code  TEXT NOT NULL CHECK (length(hukou_code) IN (6, 9, 12) AND hukou_code NOT GLOB '*[^0-9]*'),
+    hukou_code  TEXT NOT NULL CHECK (length(hukou_code) BETWEEN 6 AND 12 AND length(hukou_code) % 3 = 0 AND hukou_code NOT GLOB '*[^0-9]*'),
     phone       TEXT
 );
 CREATE INDEX resident_name ON resident(name);
@@ -115,23 +120,25 @@ CREATE INDEX household_unit ON household(unit);
 CREATE TABLE household_member (
     household   INTEGER NOT NULL REFERENCES household(id),
     resident    INTEGER NOT NULL REFERENCES resident(id),
-    relation    TEXT NOT NULL CHECK (relation IN ('head', 'spouse', 'child', 'parent', 'grandparent', 'grandchild', 'sibling', 'other')),
+    relation    TEXT NOT NULL CHECK ((relation = 'head' OR relation = 'spouse' OR relation = 'child' OR relation = 'parent' OR relation = 'grandparent' OR relation = 'grandchild' OR relation = 'sibling' OR relation = 'other')),
     PRIMARY KEY (household, resident)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX household_one_head ON household_member(household) WHERE relation = 'head';
 
 -- The dynamic ledger (流动人口动态管理台账): append-only. Each event is a snapshot of the
 -- values when it was written; the codes of grid, community and subdistrict are copied in.
+-- No AUTOINCREMENT: rows are never deleted (a trigger refuses it), so each new seq is
+-- already larger than every earlier one, without the extra write to sqlite_sequence.
 CREATE TABLE ledger_event (
-    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
-    type         TEXT NOT NULL CHECK (type IN ('unit_added', 'unit_registered', 'unit_closed', 'move_in', 'move_out', 'profile_updated')),
+    seq          INTEGER PRIMARY KEY,
+    type         TEXT NOT NULL CHECK ((type = 'unit_added' OR type = 'unit_registered' OR type = 'unit_closed' OR type = 'move_in' OR type = 'move_out' OR type = 'profile_updated')),
     date         TEXT NOT NULL CHECK (date(date, '+0 days') IS date),
     id_number    TEXT,
     name         TEXT,
-    sex          TEXT CHECK (sex IS NULL OR sex IN ('male', 'female')),
+    sex          TEXT CHECK (sex IS NULL OR (sex = 'male' OR sex = 'female')),
     birth_date   TEXT,
     hukou_code   TEXT,
-    migrant      INTEGER CHECK (migrant IS NULL OR migrant IN (0, 1)),
+    migrant      INTEGER CHECK (migrant IS NULL OR (migrant = 0 OR migrant = 1)),
     unit_id      TEXT NOT NULL,
     address      TEXT NOT NULL,
     grid         TEXT NOT NULL,
@@ -139,11 +146,12 @@ CREATE TABLE ledger_event (
     subdistrict  TEXT NOT NULL,
     operator     TEXT NOT NULL,
     recorded_at  TEXT NOT NULL,
-    CHECK ((type IN ('unit_added', 'unit_registered', 'unit_closed')) = (id_number IS NULL))
+    CHECK (((type = 'unit_added' OR type = 'unit_registered' OR type = 'unit_closed')) = (id_number IS NULL))
 );
-CREATE INDEX ledger_event_date ON ledger_event(date);
-CREATE INDEX ledger_event_grid ON ledger_event(grid, seq);
-CREATE INDEX ledger_event_community ON ledger_event(community, seq);
+-- Area filters page through the subdistrict's events in seq order (a community's or a
+-- grid's are picked from those row by row). One index only: every event pays for each
+-- index it is entered in, and registrations write an event each. No index on date: a
+-- weekly export reads the tail of the ledger in seq order anyway.
 CREATE INDEX ledger_event_subdistrict ON ledger_event(subdistrict, seq);
 CREATE TRIGGER ledger_event_no_update BEFORE UPDATE ON ledger_event
 BEGIN SELECT RAISE(ABORT, 'ledger_event is append-only'); END;
@@ -152,10 +160,10 @@ BEGIN SELECT RAISE(ABORT, 'ledger_event is append-only'); END;
 
 -- Who saw full ID numbers, and who exported the ledger: append-only.
 CREATE TABLE audit_entry (
-    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq          INTEGER PRIMARY KEY,
     at           TEXT NOT NULL,
     operator     TEXT NOT NULL,
-    action       TEXT NOT NULL CHECK (action IN ('reveal', 'export')),
+    action       TEXT NOT NULL CHECK ((action = 'reveal' OR action = 'export')),
     purpose      TEXT,
     method       TEXT NOT NULL,
     filters      TEXT NOT NULL,

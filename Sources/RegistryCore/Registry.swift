@@ -87,6 +87,15 @@ public final class Registry: Sendable {
             let queue = try DatabaseQueue(path: path, configuration: config)
             try queue.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA synchronous = FULL")
+                // A page cache large enough that a group of requests does not spill dirty
+                // pages to the WAL before its commit (SQLite's default is 2 MiB).
+                try db.execute(sql: "PRAGMA cache_size = -65536")
+                // Each request's savepoint keeps copies of the pages it changes (the statement
+                // journal): in memory, not in a temporary file written page by page.
+                try db.execute(sql: "PRAGMA temp_store = MEMORY")
+                // Checkpoint the WAL every ~40 MiB rather than every 4 MiB: a page changed by
+                // many groups between two checkpoints is copied back to the database once.
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
             }
             return queue
         }
@@ -102,11 +111,10 @@ public final class Registry: Sendable {
 
     // MARK: - Performing requests
 
-    /// Runs the request `method` with the JSON object in `params` (which holds the params
-    /// under a `params` key, as a JSON-RPC request line does) in its own transaction.
+    /// Runs the request `method` with its params object in its own transaction.
     /// - Returns: the result as the contract shows it.
     /// - Throws: ``RegistryError``; the database is then unchanged.
-    public func perform(method: String, params: Data, operator actor: String) throws(RegistryError) -> JSONValue {
+    public func perform(method: String, params: JSONValue?, operator actor: String) throws(RegistryError) -> JSONValue {
         try performGroup(operator: actor) { group throws(RegistryError) in
             try group.perform(method: method, params: params).get()
         }
@@ -119,22 +127,42 @@ public final class Registry: Sendable {
         }
     }
 
+    /// How a group isolates one request's changes from the others'.
+    public enum Isolation: Sendable {
+        /// Each request in a savepoint of its own: always correct, at the cost of SQLite
+        /// copying every page a request first touches.
+        case savepoints
+        /// No savepoints. A request refused before it wrote anything (the usual refusal:
+        /// a bad field, an unknown unit) needs no rollback. If one is refused after writing
+        /// (a constraint only the database caught), the whole transaction is rolled back and
+        /// `body` runs again with ``savepoints``: so `body` must be safe to run twice.
+        case optimistic
+    }
+
     /// Runs `body` in one IMMEDIATE transaction; each request it performs through the
-    /// ``Group`` runs in a savepoint of its own (rolled back when it fails). The
-    /// transaction commits once `body` returns, durably, before this returns.
-    /// - Throws: when the commit itself fails: then no request of the group took effect.
-    public func performGroup<T>(operator actor: String, _ body: (Group) throws(RegistryError) -> T) throws(RegistryError) -> T {
+    /// ``Group`` is isolated from the others (see ``Isolation``): a refused request changes
+    /// nothing. The transaction commits once `body` returns, durably, before this returns.
+    /// - Throws: what `body` throws (then nothing is committed), or the commit's failure.
+    public func performGroup<T>(operator actor: String, isolation: Isolation = .savepoints,
+                                _ body: (Group) throws(RegistryError) -> T) throws(RegistryError) -> T {
         try storageErrors {
             var output: Result<T, RegistryError>!
-            try queue.inTransaction(.immediate) { db in
-                let group = Group(registry: self, db: db, actor: actor)
-                do throws(RegistryError) {
-                    output = .success(try body(group))
-                    return .commit
-                } catch {
-                    output = .failure(error)
-                    return .rollback
+            var isolation = isolation
+            while true {
+                let state = Group.State()
+                try queue.inTransaction(.immediate) { db in
+                    let group = Group(registry: self, db: db, actor: actor, today: .today(), now: Timestamp.now(),
+                                      isolation: isolation, state: state)
+                    do throws(RegistryError) {
+                        output = .success(try body(group))
+                        return state.replayNeeded ? .rollback : .commit
+                    } catch {
+                        output = .failure(error)
+                        return .rollback
+                    }
                 }
+                guard state.replayNeeded else { break }
+                isolation = .savepoints
             }
             return try output.get()
         }
@@ -146,62 +174,73 @@ public final class Registry: Sendable {
         try storageErrors { try queue.read(body) }
     }
 
-    func context(_ db: Database, actor: String) -> OperationContext {
-        OperationContext(db: db, settings: settings, actor: actor, today: .today(), now: Timestamp.now())
-    }
-
     /// Requests performed inside one transaction of ``Registry/performGroup(operator:_:)``.
     public struct Group {
         let registry: Registry
         let db: Database
         let actor: String
+        /// The local date and the time, read once per transaction: every event of a group
+        /// commit is recorded at the same moment.
+        let today: CivilDate
+        let now: String
+        let isolation: Isolation
+        let state: State
 
-        /// Decodes and runs one request in a savepoint of its own.
-        /// - Returns: the result, or the refusal (after rolling back the savepoint).
-        public func perform(method: String, params: Data) -> Result<JSONValue, RegistryError> {
-            guard let type = Methods.named(method) else {
-                return .failure(RegistryError(.invalidParams, reason: "method_not_found",
-                                              message: "no method named '\(method)'"))
-            }
-            return run(type, params: params)
+        /// Set when an optimistic group must be run again with savepoints.
+        final class State {
+            var replayNeeded = false
         }
 
-        private func run<Request: RegistryRequest>(_ type: Request.Type, params: Data) -> Result<JSONValue, RegistryError> {
-            let context = registry.context(db, actor: actor)
-            let request: Request
-            do {
-                request = try RequestDecoding.decode(type, from: params, today: context.today)
-            } catch {
-                return .failure(error)
-            }
-            return perform(request, context: context).map(\.json)
+        var context: OperationContext {
+            OperationContext(db: db, settings: registry.settings, actor: actor, today: today, now: now)
+        }
+
+        /// Decodes and runs one request, isolated from the group's others.
+        /// - Returns: the result, or the refusal (which changed nothing).
+        public func perform(method: String, params: JSONValue?) -> Result<JSONValue, RegistryError> {
+            PreparedRequest.prepare(method: method, params: params, today: today).flatMap { $0.run(in: self) }
         }
 
         /// Runs a typed request in a savepoint of its own.
         /// - Returns: the result, or the refusal (after rolling back the savepoint).
         public func perform<Request: RegistryRequest>(_ request: Request) -> Result<Request.Result, RegistryError> {
-            perform(request, context: registry.context(db, actor: actor))
+            perform(request, context: context)
         }
 
         private func perform<Request: RegistryRequest>(_ request: Request, context: OperationContext) -> Result<Request.Result, RegistryError> {
-            var outcome: Result<Request.Result, RegistryError> = .failure(.storage("not run"))
-            do {
-                try db.inSavepoint {
-                    do {
-                        outcome = .success(try request.execute(in: context))
-                        return .commit
-                    } catch let error as RegistryError {
-                        outcome = .failure(error)
-                        return .rollback
-                    } catch let error as DatabaseError {
-                        outcome = .failure(RegistryError.fromDatabase(error))
-                        return .rollback
-                    }
-                }
-            } catch {
-                outcome = .failure(RegistryError.fromDatabase(error))
+            if state.replayNeeded {
+                return .failure(.storage("not run: the group runs again with savepoints"))
             }
-            return outcome
+            if isolation == .optimistic {
+                let changesBefore = db.totalChangesCount
+                do {
+                    return .success(try request.execute(in: context))
+                } catch {
+                    if db.totalChangesCount != changesBefore { state.replayNeeded = true }
+                    return .failure(RegistryError.fromDatabase(error))
+                }
+            }
+            // A savepoint through cached statements: GRDB's `inSavepoint` prepares its
+            // SAVEPOINT and RELEASE statements anew each time, a cost paid per request.
+            do {
+                try db.cachedExecute(sql: "SAVEPOINT request")
+            } catch {
+                return .failure(RegistryError.fromDatabase(error))
+            }
+            do {
+                let result = try request.execute(in: context)
+                try db.cachedExecute(sql: "RELEASE SAVEPOINT request")
+                return .success(result)
+            } catch {
+                let failure = RegistryError.fromDatabase(error)
+                do {
+                    try db.cachedExecute(sql: "ROLLBACK TO SAVEPOINT request")
+                    try db.cachedExecute(sql: "RELEASE SAVEPOINT request")
+                } catch {
+                    return .failure(RegistryError.fromDatabase(error))
+                }
+                return .failure(failure)
+            }
         }
     }
 }
@@ -233,5 +272,9 @@ extension RegistryError {
 }
 
 extension Character {
-    var isASCIIDigit: Bool { isASCII && isNumber }
+    /// 0 to 9 only (not other scripts' digits), checked without Unicode property tables.
+    var isASCIIDigit: Bool {
+        guard let ascii = asciiValue else { return false }
+        return ascii >= 0x30 && ascii <= 0x39
+    }
 }

@@ -1,47 +1,56 @@
-import Foundation
 import RegistryCore
 
 /// The JSON-RPC 2.0 members of a request object, checked against the specification.
-/// The params themselves are decoded later, straight into the method's typed request.
-struct Envelope: Decodable {
+struct Envelope {
     /// The request's id: `nil` when absent (a notification), `.null` when given as null.
     var id: JSONValue?
     /// Whether `id` is a string, a number or null, as the specification allows.
     var idIsValid = true
     var method: String?
-    var paramsAreArray = false
+    /// The params, `nil` when absent. An array is passed on, for the method to refuse as
+    /// invalid params (-32602): params are by name only.
+    var params: JSONValue?
     /// Why this is not a valid request, or `nil` when it is.
     var problem: String?
 
-    private enum Keys: String, CodingKey { case jsonrpc, method, params, id }
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: Keys.self)
-        if container.contains(.id) {
-            let value = try container.decode(JSONValue.self, forKey: .id)
-            switch value {
-            case .null, .string, .int, .double: id = value
+    init(_ value: JSONValue) {
+        guard case let .object(pairs) = value else {
+            idIsValid = false
+            problem = "a request must be a JSON object"
+            return
+        }
+        var version: JSONValue?
+        var methodValue: JSONValue?
+        for (key, member) in pairs {
+            switch key {
+            case "jsonrpc": version = member
+            case "method": methodValue = member
+            case "id": id = member
+            case "params": params = member
+            default: break
+            }
+        }
+        if let given = id {
+            switch given {
+            case .null, .string, .int: break
+            case let .double(d) where d.isFinite: break
             default:
                 id = .null
                 idIsValid = false
                 problem = "id must be a string, a number or null"
             }
         }
-        let version = try container.decodeIfPresent(JSONValue.self, forKey: .jsonrpc)
         if version != .string("2.0") {
             problem = problem ?? "jsonrpc must be exactly \"2.0\""
         }
-        switch try container.decodeIfPresent(JSONValue.self, forKey: .method) {
+        switch methodValue {
         case let .string(name)?: method = name
         case nil: problem = problem ?? "method is missing"
         default: problem = problem ?? "method must be a string"
         }
-        if container.contains(.params) {
-            switch try container.decode(JSONValue.self, forKey: .params) {
-            case .object: break
-            case .array: paramsAreArray = true
-            default: problem = problem ?? "params must be an object"
-            }
+        switch params {
+        case nil, .object?, .array?: break
+        default: problem = problem ?? "params must be an object"
         }
     }
 }
@@ -74,7 +83,7 @@ enum Response {
         return JSONWriter.string(value)
     }
 
-    static func parseError() -> String {
-        error(id: .null, code: -32700, reason: "parse_error", message: "Parse error: the line is not valid JSON")
+    static func parseError(_ failure: JSONParser.Failure) -> String {
+        error(id: .null, code: -32700, reason: "parse_error", message: "Parse error: the line is not valid JSON (\(failure))")
     }
 }

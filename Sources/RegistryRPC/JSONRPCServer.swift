@@ -9,13 +9,14 @@ import RegistryCore
 /// `registry serve --stdio`: JSON-RPC 2.0, one request (or batch) per line on standard
 /// input, one response line per answered request line on standard output.
 ///
-/// Durable group commit: all the lines that one read of standard input completes are
-/// run in one transaction, each request in its own savepoint, and their responses are
-/// written (in order, flushed) only after that transaction is committed with
-/// `synchronous = FULL`. A response with a `result` therefore means the change is on disk,
-/// and a refused request changed nothing. The server holds no business rule: every method
-/// is the core's, through ``Registry/Group/perform(method:params:)``.
-public final class JSONRPCServer {
+/// Two stages on two threads. The reading thread splits standard input into lines, parses
+/// them and decodes each request (``PreparedRequest``): work that needs no database. The
+/// running thread takes every prepared line waiting, runs them in **one** transaction,
+/// each request isolated from the others, commits with `synchronous = FULL`, and only then
+/// writes their responses, in order, flushed. A response with a `result` therefore means
+/// the change is on disk, and a refused request changed nothing. The server holds no
+/// business rule: every method is the core's.
+public final class JSONRPCServer: Sendable {
     public static let defaultMaxLineBytes = 8 << 20
 
     private let registry: Registry
@@ -30,112 +31,138 @@ public final class JSONRPCServer {
 
     /// Serves `input` until its end, writing responses to `output`.
     public func serve(input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO) {
-        var reader = LineReader(fd: input, maxLineBytes: maxLineBytes)
-        while let batch = reader.nextBatch() {
-            let responses = respond(to: batch)
+        let queue = BatchQueue<[PreparedLine]>(capacity: Self.maxPendingLines)
+        let maxLineBytes = maxLineBytes
+        Self.enlargePipeBuffer(input)
+        let reading = Thread { [self] in
+            var reader = LineReader(fd: input, maxLineBytes: maxLineBytes)
+            while let batch = reader.nextBatch() {
+                let today = CivilDate.today()
+                queue.put(batch.map { prepare($0, today: today) }, weight: batch.count)
+            }
+            queue.close()
+        }
+        reading.stackSize = 8 << 20
+        reading.start()
+        while let batches = queue.takeAll() {
+            let responses = run(batches.flatMap { $0 })
             if !responses.isEmpty {
                 var text = responses.joined(separator: "\n")
                 text += "\n"
-                guard writeAll(text, to: output) else { return }
+                guard writeAll(text, to: output) else { exit(0) }
             }
         }
+    }
+
+    /// The most prepared lines waiting for the running thread (bounds memory, and the size
+    /// of one transaction).
+    static let maxPendingLines = 16_384
+
+    /// Asks for a 1 MiB pipe buffer when standard input is a pipe, so that a writer gets
+    /// ahead of the server by more than 64 KiB and each read brings more lines.
+    static func enlargePipeBuffer(_ fd: Int32) {
+        #if os(Linux)
+        var status = stat()
+        guard fstat(fd, &status) == 0, (status.st_mode & S_IFMT) == S_IFIFO else { return }
+        _ = fcntl(fd, 1031 /* F_SETPIPE_SZ */, 1 << 20)
+        #endif
     }
 
     /// The response lines for a group of input lines, after committing their changes.
     public func respond(to items: [LineReader.Item]) -> [String] {
-        do {
-            return try registry.performGroup(operator: actor) { group in
-                items.compactMap { respond(to: $0, in: group) }
-            }
-        } catch {
-            // The commit failed: nothing of the group is on disk, so no request may claim a
-            // result. Answer each with the storage error instead.
-            return items.compactMap { item in
-                guard case let .line(data) = item, let id = Self.requestID(in: data) else { return nil }
-                return Response.error(id: id, error)
-            }
-        }
+        let today = CivilDate.today()
+        return run(items.map { prepare($0, today: today) })
     }
 
-    private func respond(to item: LineReader.Item, in group: Registry.Group) -> String? {
+    // MARK: - Preparing (no database)
+
+    /// One input line, as far as it can be answered without the database.
+    enum PreparedLine: Sendable {
+        /// Answered already (a parse error, an invalid request…), or `nil`: no response.
+        case answered(String?)
+        /// A request to run, with its id (`nil` for a notification).
+        case request(id: JSONValue?, PreparedRequest)
+        /// A batch: its members, each answered or to run.
+        case batch([PreparedLine])
+    }
+
+    func prepare(_ item: LineReader.Item, today: CivilDate) -> PreparedLine {
         switch item {
         case .tooLong:
-            return Response.error(id: .null, code: -32600, reason: "line_too_long",
-                                  message: "Invalid Request: the line is longer than \(maxLineBytes) bytes")
+            return .answered(Response.error(id: .null, code: -32600, reason: "line_too_long",
+                                            message: "Invalid Request: the line is longer than \(maxLineBytes) bytes"))
         case let .line(data):
-            return respond(toLine: data, in: group)
-        }
-    }
-
-    private func respond(toLine data: Data, in group: Registry.Group) -> String? {
-        guard let first = data.first(where: { !Self.isWhitespace($0) }) else { return nil }
-        switch first {
-        case UInt8(ascii: "{"):
-            return respond(toRequest: data, in: group)
-        case UInt8(ascii: "["):
-            guard let items = try? JSONDecoder().decode([JSONValue].self, from: data) else {
-                return Response.parseError()
+            guard data.contains(where: { !Self.isWhitespace($0) }) else { return .answered(nil) }
+            let value: JSONValue
+            do {
+                value = try JSONParser.parse(data)
+            } catch {
+                return .answered(Response.parseError(error))
             }
-            guard !items.isEmpty else {
-                return Response.error(id: .null, code: -32600, reason: "invalid_request", message: "Invalid Request: an empty batch")
-            }
-            let answers = items.compactMap { item -> String? in
-                guard case .object = item else {
-                    return Response.error(id: .null, code: -32600, reason: "invalid_request",
-                                          message: "Invalid Request: a batch member must be an object")
+            if case let .array(items) = value {
+                guard !items.isEmpty else {
+                    return .answered(Response.error(id: .null, code: -32600, reason: "invalid_request",
+                                                    message: "Invalid Request: an empty batch"))
                 }
-                return respond(toRequest: Data(JSONWriter.string(item).utf8), in: group)
+                return .batch(items.map { prepare(request: $0, today: today) })
             }
-            return answers.isEmpty ? nil : "[" + answers.joined(separator: ",") + "]"
-        default:
-            if (try? JSONDecoder().decode(JSONValue.self, from: data)) != nil {
-                return Response.error(id: .null, code: -32600, reason: "invalid_request",
-                                      message: "Invalid Request: a request must be a JSON object")
-            }
-            return Response.parseError()
+            return prepare(request: value, today: today)
         }
     }
 
-    private func respond(toRequest data: Data, in group: Registry.Group) -> String? {
-        let envelope: Envelope
-        do {
-            envelope = try JSONDecoder().decode(Envelope.self, from: data)
-        } catch {
-            // Valid JSON that Foundation cannot hold (a number beyond Double, say) is an
-            // invalid request, not a parse error.
-            if (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil {
-                return Response.error(id: .null, code: -32600, reason: "invalid_request",
-                                      message: "Invalid Request: a member could not be read (a number out of range?)")
-            }
-            return Response.parseError()
-        }
+    private func prepare(request value: JSONValue, today: CivilDate) -> PreparedLine {
+        let envelope = Envelope(value)
         let id = envelope.id ?? .null
         if let problem = envelope.problem {
-            return Response.error(id: envelope.idIsValid ? id : .null, code: -32600, reason: "invalid_request",
-                                  message: "Invalid Request: \(problem)")
+            return .answered(Response.error(id: envelope.idIsValid ? id : .null, code: -32600, reason: "invalid_request",
+                                            message: "Invalid Request: \(problem)"))
         }
         let isNotification = envelope.id == nil
         let method = envelope.method!
-        guard Methods.named(method) != nil else {
-            return isNotification ? nil : Response.error(id: id, code: -32601, reason: "method_not_found",
-                                                         message: "Method not found: \(method)")
-        }
-        if envelope.paramsAreArray {
-            return isNotification ? nil : Response.error(id: id, RegistryError.invalid("params", "must be an object: params are by name only"))
-        }
-        let outcome = group.perform(method: method, params: data)
-        if isNotification { return nil }
-        switch outcome {
-        case let .success(result): return Response.result(id: id, result)
-        case let .failure(error): return Response.error(id: id, error)
+        switch PreparedRequest.prepare(method: method, params: envelope.params, today: today) {
+        case let .success(prepared):
+            return .request(id: envelope.id, prepared)
+        case let .failure(error):
+            if isNotification { return .answered(nil) }
+            if error.reason == "method_not_found" {
+                return .answered(Response.error(id: id, code: -32601, reason: "method_not_found", message: "Method not found: \(method)"))
+            }
+            return .answered(Response.error(id: id, error))
         }
     }
 
-    /// The id of a request line, for answering it after a failed commit (`nil` for a
-    /// notification or a line that is not a single request).
-    static func requestID(in data: Data) -> JSONValue? {
-        guard let envelope = try? JSONDecoder().decode(Envelope.self, from: data), envelope.problem == nil else { return nil }
-        return envelope.id
+    // MARK: - Running (one transaction)
+
+    private func run(_ lines: [PreparedLine]) -> [String] {
+        guard lines.contains(where: \.needsDatabase) else { return lines.compactMap(\.answer) }
+        do {
+            // Running only turns prepared lines into responses, so it may run twice
+            // (optimistic isolation replays a group with savepoints when it must).
+            return try registry.performGroup(operator: actor, isolation: .optimistic) { group in
+                lines.compactMap { respond($0, in: group) }
+            }
+        } catch {
+            // The commit failed: nothing of the group is on disk, so no request may claim a
+            // result. Answer each request with the storage error instead.
+            return lines.compactMap { $0.failed(with: error) }
+        }
+    }
+
+    private func respond(_ line: PreparedLine, in group: Registry.Group) -> String? {
+        switch line {
+        case let .answered(text):
+            return text
+        case let .request(id, prepared):
+            let outcome = prepared.run(in: group)
+            guard let id else { return nil }
+            switch outcome {
+            case let .success(result): return Response.result(id: id, result)
+            case let .failure(error): return Response.error(id: id, error)
+            }
+        case let .batch(members):
+            let answers = members.compactMap { respond($0, in: group) }
+            return answers.isEmpty ? nil : "[" + answers.joined(separator: ",") + "]"
+        }
     }
 
     static func isWhitespace(_ byte: UInt8) -> Bool {
@@ -154,5 +181,36 @@ public final class JSONRPCServer {
             offset += written
         }
         return true
+    }
+}
+
+extension JSONRPCServer.PreparedLine {
+    var needsDatabase: Bool {
+        switch self {
+        case .answered: false
+        case .request: true
+        case let .batch(members): members.contains(where: \.needsDatabase)
+        }
+    }
+
+    /// The response when no database work was needed.
+    var answer: String? {
+        switch self {
+        case let .answered(text): text
+        case .request: nil
+        case let .batch(members):
+            members.compactMap(\.answer).isEmpty ? nil : "[" + members.compactMap(\.answer).joined(separator: ",") + "]"
+        }
+    }
+
+    /// The response after the group's commit failed: errors in place of results.
+    func failed(with error: RegistryError) -> String? {
+        switch self {
+        case let .answered(text): return text
+        case let .request(id, _): return id.map { Response.error(id: $0, error) }
+        case let .batch(members):
+            let answers = members.compactMap { $0.failed(with: error) }
+            return answers.isEmpty ? nil : "[" + answers.joined(separator: ",") + "]"
+        }
     }
 }

@@ -17,9 +17,8 @@ protocol MethodCommand: ParsableCommand {
 extension MethodCommand {
     func run() throws {
         let registry = try database.open()
-        let envelope = JSONWriter.string(.object([("params", params.json)]))
         let result = try refusals { () throws(RegistryError) in
-            try registry.perform(method: Self.method, params: Data(envelope.utf8), operator: database.operatorName)
+            try registry.perform(method: Self.method, params: params.json, operator: database.operatorName)
         }
         emit(output.json ? JSONWriter.string(result) : ResultText.render(result))
     }

@@ -23,8 +23,11 @@ final class TestRegistry {
 
     /// Calls `method` with `params` (a JSON object's text).
     func call(_ method: String, _ params: String = "{}", operator actor: String = "tester") -> Result<JSONValue, RegistryError> {
+        guard let value = try? JSONParser.parse(Data(params.utf8)) else {
+            return .failure(RegistryError.invalid("params", "the test's params are not JSON: \(params)"))
+        }
         do {
-            return .success(try registry.perform(method: method, params: Data(#"{"params":\#(params)}"#.utf8), operator: actor))
+            return .success(try registry.perform(method: method, params: value, operator: actor))
         } catch {
             return .failure(error)
         }

@@ -11,6 +11,10 @@ import Foundation
 public struct IDNumber: Hashable, Sendable, CustomStringConvertible {
     /// The 18-character form, with an upper-case `X` when the check character is 10.
     public let value: String
+    /// The birth date, from characters 7–14.
+    public let birthDate: CivilDate
+    /// Male when the 17th character is odd, female when even.
+    public let sex: Sex
 
     /// The province codes the standard allows (first two digits), 83 being residence
     /// permits of Taiwan residents.
@@ -88,17 +92,8 @@ public struct IDNumber: Hashable, Sendable, CustomStringConvertible {
             }
         }
         value = body + String(expected)
-    }
-
-    /// The birth date, from characters 7–14.
-    public var birthDate: CivilDate {
-        CivilDate(String(value.dropFirst(6).prefix(8)).inserting(dashesAt: [4, 6]))!
-    }
-
-    /// Male when the 17th character is odd, female when even.
-    public var sex: Sex {
-        let digit = Array(value.utf8)[16] - UInt8(ascii: "0")
-        return digit % 2 == 1 ? .male : .female
+        birthDate = birth
+        sex = (Array(body.utf8)[16] - UInt8(ascii: "0")) % 2 == 1 ? .male : .female
     }
 
     /// The division code of the place that issued the number (first 6 digits), the default hukou code.
@@ -114,17 +109,6 @@ public struct IDNumber: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { masked }
-}
-
-extension String {
-    fileprivate func inserting(dashesAt offsets: [Int]) -> String {
-        var result = ""
-        for (index, character) in enumerated() {
-            if offsets.contains(index) { result.append("-") }
-            result.append(character)
-        }
-        return result
-    }
 }
 
 /// Sex as read from the ID number's 17th character.

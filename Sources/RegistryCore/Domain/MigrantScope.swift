@@ -11,11 +11,12 @@ public enum MigrantScope: String, ContractEnum {
     /// This is the one Swift statement of the rule; ``sqlExpression(hukou:subdistrict:county:)``
     /// states it for queries, and a test holds the two to the same answers.
     public func isMigrant(hukouCode: String, subdistrict: String, county: String) -> Bool {
+        // Codes are ASCII digits: compare bytes, not Unicode characters.
         switch self {
-        case .subdistrict where hukouCode.count > 6:
-            return !hukouCode.hasPrefix(subdistrict)
+        case .subdistrict where hukouCode.utf8.count > 6:
+            return !hukouCode.utf8.starts(with: subdistrict.utf8)
         default:
-            return !hukouCode.hasPrefix(county)
+            return !hukouCode.utf8.starts(with: county.utf8)
         }
     }
 

@@ -6,6 +6,13 @@ enum TextRules {
     /// characters (but line breaks and tabs when `multiline`, as addresses typed in a
     /// spreadsheet may hold them).
     static func text(_ value: String, field: String, maxLength: Int = 200, multiline: Bool = false) throws(RegistryError) -> String {
+        // The common case, checked on bytes: no white space at either end, no control characters.
+        let utf8 = value.utf8
+        if let first = utf8.first, let last = utf8.last, first > 0x20, last > 0x20, first != 0x7F, last != 0x7F,
+           utf8.count <= maxLength, !Self.hasControlCharacter(utf8),
+           value.first?.isWhitespace == false, value.last?.isWhitespace == false {
+            return value
+        }
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw .invalid(field, "must not be empty") }
         guard trimmed.count <= maxLength else { throw .invalid(field, "must be at most \(maxLength) characters") }
@@ -14,6 +21,16 @@ enum TextRules {
             throw .invalid(field, multiline ? "must not contain control characters other than line breaks and tabs" : "must not contain control characters")
         }
         return trimmed
+    }
+
+    /// Whether UTF-8 text holds a C0 or C1 control character or DEL (general category Cc).
+    static func hasControlCharacter(_ utf8: String.UTF8View) -> Bool {
+        var previous: UInt8 = 0
+        for byte in utf8 {
+            if byte < 0x20 || byte == 0x7F || (previous == 0xC2 && (0x80...0x9F).contains(byte)) { return true }
+            previous = byte
+        }
+        return false
     }
 
     /// A phone number: 3 to 20 characters of digits, `+`, `-` and spaces.
@@ -29,7 +46,7 @@ enum TextRules {
 
     /// A hukou code: a division code of 6, 9 or 12 digits starting with a province code.
     static func hukouCode(_ value: String, field: String) throws(RegistryError) -> String {
-        guard [6, 9, 12].contains(value.count), value.allSatisfy(\.isASCIIDigit) else {
+        guard [6, 9, 12].contains(value.utf8.count), value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
             throw .invalid(field, "'\(value)' is not a division code of 6, 9 or 12 digits")
         }
         guard IDNumber.provinceCodes.contains(String(value.prefix(2))) else {
@@ -40,7 +57,7 @@ enum TextRules {
 
     /// An area code: digits only, 6 to 15 of them.
     static func areaCode(_ value: String, field: String) throws(RegistryError) -> String {
-        guard (6...15).contains(value.count), value.allSatisfy(\.isASCIIDigit) else {
+        guard (6...15).contains(value.utf8.count), value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
             throw RegistryError.invalid(field, "'\(value)' is not an area code (6 to 15 digits)", reason: "invalid_area_code")
         }
         return value

@@ -271,7 +271,7 @@ struct ImportedResidence: RegistryRequest {
     func execute(in context: OperationContext) throws -> JSONValue {
         if let person = try ResidentRecord.find(context.db, idNumber: register.idNumber),
            let unit = try UnitRecord.find(context.db, unitId: register.unitId),
-           try Int.fetchOne(context.db, sql: "SELECT count(*) FROM residence WHERE resident = ? AND unit = ? AND moved_in = ?",
+           try context.db.cachedValue(Int.self, sql: "SELECT count(*) FROM residence WHERE resident = ? AND unit = ? AND moved_in = ?",
                             arguments: [person.id, unit.id, register.movedIn.description]) ?? 0 > 0 {
             throw RegistryError.conflict("duplicate_residence", field: "movedIn",
                                          "this residence (\(register.idNumber.masked) in \(register.unitId) from \(register.movedIn)) is already stored")

@@ -35,17 +35,26 @@ struct LedgerEvent: Sendable {
 
     /// Appends the event in the current transaction.
     func append(in context: OperationContext) throws {
-        let statement = try context.db.cachedStatement(sql: """
+        let statement = try RawStatement(context.db, """
             INSERT INTO ledger_event (type, date, id_number, name, sex, birth_date, hukou_code, migrant,
                                       unit_id, address, grid, community, subdistrict, operator, recorded_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        try statement.execute(arguments: [
-            type.rawValue, date.description,
-            person?.idNumber, person?.name, person?.sex.rawValue, person?.birthDate.description, person?.hukouCode,
-            migrant,
-            unit.unitId, unit.address, unit.grid, unit.community, unit.subdistrict,
-            context.actor, context.now,
-        ])
+        statement.bind(1, type.rawValue)
+        statement.bind(2, date.description)
+        statement.bind(3, person?.idNumber)
+        statement.bind(4, person?.name)
+        statement.bind(5, person?.sex.rawValue)
+        statement.bind(6, person?.birthDate.description)
+        statement.bind(7, person?.hukouCode)
+        statement.bind(8, migrant)
+        statement.bind(9, unit.unitId)
+        statement.bind(10, unit.address)
+        statement.bind(11, unit.grid)
+        statement.bind(12, unit.community)
+        statement.bind(13, unit.subdistrict)
+        statement.bind(14, context.actor)
+        statement.bind(15, context.now)
+        try statement.run()
     }
 }

@@ -21,7 +21,7 @@ struct AreaSelection {
             unitCondition = parentArea.containsCondition(alias: "u")
         }
         sql += " ORDER BY code"
-        areas = try Row.fetchAll(db, sql: sql, arguments: arguments).map { ($0[0], $0[1]) }
+        areas = try db.cachedRows(sql: sql, arguments: arguments).map { ($0[0], $0[1]) }
     }
 
     /// The `unit` column (aliased `u`) that names the area of this level a unit is in.

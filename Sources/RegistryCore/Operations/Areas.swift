@@ -39,7 +39,7 @@ public struct AddArea: RegistryRequest {
         }
         let subdistrict = level == .subdistrict ? code : parentArea.subdistrict
         let community = level == .community ? code : (level == .grid ? parentArea.code : nil)
-        try context.db.execute(sql: "INSERT INTO area (code, name, level, parent, subdistrict, community) VALUES (?, ?, ?, ?, ?, ?)",
+        try context.db.cachedExecute(sql: "INSERT INTO area (code, name, level, parent, subdistrict, community) VALUES (?, ?, ?, ?, ?, ?)",
                                arguments: [code, name, level.rawValue, parent, subdistrict, community])
         return Result(code: code)
     }
@@ -71,9 +71,9 @@ public struct ListAreas: RegistryRequest {
         let rows: [Row]
         if let parent {
             _ = try AreaRecord.require(context.db, code: parent, field: "parent")
-            rows = try Row.fetchAll(context.db, sql: "SELECT code, name, level, parent FROM area WHERE parent = ? ORDER BY code", arguments: [parent])
+            rows = try context.db.cachedRows(sql: "SELECT code, name, level, parent FROM area WHERE parent = ? ORDER BY code", arguments: [parent])
         } else {
-            rows = try Row.fetchAll(context.db, sql: "SELECT code, name, level, parent FROM area ORDER BY length(code) > 6, code")
+            rows = try context.db.cachedRows(sql: "SELECT code, name, level, parent FROM area ORDER BY length(code) > 6, code")
         }
         return Result(areas: rows.map { Item(code: $0[0], name: $0[1], level: AreaLevel(rawValue: $0[2]) ?? .grid, parent: $0[3]) })
     }

@@ -74,7 +74,7 @@ public struct Demographics: RegistryRequest {
         var arguments: StatementArguments = [under15, under15, under60, under60, day, day]
         arguments += selection.unitCondition.arguments
         var profiles: [String: Row] = [:]
-        for row in try DatabaseRow.fetchAll(db, sql: """
+        for row in try db.cachedRows(sql: """
             SELECT \(selection.groupColumn), count(*), sum(\(migrant)), sum(r.sex = 'male'), sum(r.sex = 'female'),
                    sum(r.birth_date > ?), sum(r.birth_date <= ? AND r.birth_date > ?), sum(r.birth_date <= ?)
             \(living)
@@ -90,7 +90,7 @@ public struct Demographics: RegistryRequest {
         var originArguments: StatementArguments = [day, day]
         originArguments += selection.unitCondition.arguments
         var origins: [String: [Origin]] = [:]
-        for row in try DatabaseRow.fetchAll(db, sql: """
+        for row in try db.cachedRows(sql: """
             SELECT \(selection.groupColumn), substr(r.hukou_code, 1, 2) AS province, count(*) AS n
             \(living) AND \(migrant)
             GROUP BY 1, 2

@@ -30,7 +30,7 @@ public struct CreateHousehold: RegistryRequest {
             }
             head = person
         }
-        try db.execute(sql: "INSERT INTO household (unit) VALUES (?)", arguments: [unit.id])
+        try db.cachedExecute(sql: "INSERT INTO household (unit) VALUES (?)", arguments: [unit.id])
         let householdId = db.lastInsertedRowID
         if let head {
             try HouseholdMembership.add(db, household: householdId, resident: head.id, relation: .head)
@@ -44,7 +44,7 @@ enum HouseholdMembership {
     /// Adds (or changes the relation of) a member; a second head is a conflict.
     static func add(_ db: Database, household: Int64, resident: Int64, relation: Relation) throws {
         if relation == .head,
-           let head = try Int64.fetchOne(db, sql: "SELECT resident FROM household_member WHERE household = ? AND relation = 'head'", arguments: [household]),
+           let head = try db.cachedValue(Int64.self, sql: "SELECT resident FROM household_member WHERE household = ? AND relation = 'head'", arguments: [household]),
            head != resident {
             throw RegistryError.conflict("household_has_head", field: "relation", "relation: household \(household) has a head already")
         }
@@ -54,7 +54,7 @@ enum HouseholdMembership {
 
     /// The unit row id of a household, or `unknown_household` on `field`.
     static func unit(of household: Int64, _ db: Database, field: String) throws -> Int64 {
-        guard let unit = try Int64.fetchOne(db, sql: "SELECT unit FROM household WHERE id = ?", arguments: [household]) else {
+        guard let unit = try db.cachedValue(Int64.self, sql: "SELECT unit FROM household WHERE id = ?", arguments: [household]) else {
             throw RegistryError.notFound("unknown_household", field: field, "\(field): no household \(household)")
         }
         return unit
@@ -88,7 +88,7 @@ public struct GetHousehold: RegistryRequest {
         let unit = try UnitRecord.find(db, id: unitRow)!
         // Members are the people of the household whose open residence is in its unit:
         // someone who moved away is no longer counted, without rewriting any row.
-        let rows = try Row.fetchAll(db, sql: """
+        let rows = try db.cachedRows(sql: """
             SELECT r.id_number, r.name, m.relation
             FROM household_member m
             JOIN resident r ON r.id = m.resident

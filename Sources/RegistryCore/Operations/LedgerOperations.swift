@@ -26,7 +26,7 @@ public struct LedgerEvents: RegistryRequest {
         let query = LedgerQuery(area: try area.map { try AreaRecord.require(context.db, code: $0, field: "area") },
                                 from: from, to: to, after: after)
         let (sql, arguments) = query.sql(limit: limit + 1)
-        let rows = try Row.fetchAll(context.db, sql: sql, arguments: arguments).map(LedgerEventRow.init(row:))
+        let rows = try context.db.cachedRows(sql: sql, arguments: arguments).map(LedgerEventRow.init(row:))
         let page = rows.prefix(limit)
         try reveal.audit(context, method: Self.method, filters: query.auditFilters, count: page.count)
         return Result(events: page.map { $0.json(reveal: reveal.reveal) },
@@ -56,7 +56,7 @@ public struct LedgerRoster: RegistryRequest {
         let query = RosterQuery(asOf: asOf, area: try area.map { try AreaRecord.require(context.db, code: $0, field: "area") },
                                 migrantOnly: migrantOnly ?? true)
         let (sql, arguments) = query.sql(settings: context.settings)
-        let rows = try Row.fetchAll(context.db, sql: sql, arguments: arguments).map(RosterRow.init(row:))
+        let rows = try context.db.cachedRows(sql: sql, arguments: arguments).map(RosterRow.init(row:))
         try reveal.audit(context, method: Self.method, filters: query.auditFilters, count: rows.count)
         return Result(residents: rows.map { $0.json(reveal: reveal.reveal) })
     }
@@ -78,7 +78,7 @@ public struct ListAudit: RegistryRequest {
 
     public func execute(in context: OperationContext) throws -> Result {
         let limit = (limit ?? .standard).value
-        let rows = try Row.fetchAll(context.db, sql: """
+        let rows = try context.db.cachedRows(sql: """
             SELECT seq, at, operator, action, purpose, count FROM audit_entry WHERE seq > ? ORDER BY seq LIMIT ?
             """, arguments: [after ?? 0, limit + 1])
         let page = rows.prefix(limit)

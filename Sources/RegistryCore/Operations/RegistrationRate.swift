@@ -29,7 +29,7 @@ struct RateCounts: Sendable {
         }
         sql += " GROUP BY 1"
         var counts: [String: RateCounts] = [:]
-        for row in try Row.fetchAll(db, sql: sql, arguments: arguments) {
+        for row in try db.cachedRows(sql: sql, arguments: arguments) {
             counts[row[0]] = RateCounts(known: row[1], registered: row[2])
         }
         return counts

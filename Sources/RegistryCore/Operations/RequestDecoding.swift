@@ -1,40 +1,28 @@
-import Foundation
 
 /// Turns a params object into a typed request, with errors that name the field and rule.
 ///
-/// Requests arrive as JSON text holding an object with a `params` member (a whole
-/// JSON-RPC request line, or the `{"params": …}` that the command line builds), so the
-/// server decodes each line without copying its params out first.
+/// A field the method does not have is refused, so that a misspelt optional field is never
+/// silently dropped.
 enum RequestDecoding {
-    private struct Envelope<Request: RegistryRequest>: Decodable {
-        let request: Request
-
-        enum Keys: String, CodingKey { case params }
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: Keys.self)
-            if try !container.contains(.params) || container.decodeNil(forKey: .params) {
-                let empty = try JSONDecoder().decode(Envelope<Request>.self, from: Data(#"{"params":{}}"#.utf8))
-                request = empty.request
-                return
-            }
-            let params = try container.nestedContainer(keyedBy: AnyCodingKey.self, forKey: .params)
-            let known = Set(Request.CodingKeys.allCases.map(\.stringValue))
-            if let unknown = params.allKeys.map(\.stringValue).sorted().first(where: { !known.contains($0) }) {
-                throw RegistryError.invalid(unknown, "is not a field of \(Request.method) (its fields: \(Request.CodingKeys.allCases.map(\.stringValue).joined(separator: ", ")))")
-            }
-            request = try container.decode(Request.self, forKey: .params)
-        }
-    }
-
-    /// Decodes `Request` from the `params` member of the JSON object in `data`.
+    /// Decodes `Request` from a params object (`nil` when the request had none).
     /// - Throws: ``RegistryError`` `invalid_params` (or the value's own reason, such as
     ///   `invalid_id_number`) naming the field.
-    static func decode<Request: RegistryRequest>(_ type: Request.Type, from data: Data, today: CivilDate) throws(RegistryError) -> Request {
-        let decoder = JSONDecoder()
+    static func decode<Request: RegistryRequest>(_ type: Request.Type, params: JSONValue?, today: CivilDate) throws(RegistryError) -> Request {
+        let object: [(String, JSONValue)]
+        switch params ?? .object([]) {
+        case let .object(pairs): object = pairs
+        case .null: object = []
+        default: throw RegistryError.invalid("params", "must be an object: params are by name only")
+        }
+        for (key, _) in object where Request.CodingKeys(stringValue: key) == nil {
+            let known = Request.CodingKeys.allCases.map { $0.stringValue }
+            let unknown = object.map { $0.0 }.filter { Request.CodingKeys(stringValue: $0) == nil }.min() ?? key
+            throw RegistryError.invalid(unknown, "is not a field of \(Request.method) (its fields: \(known.joined(separator: ", ")))")
+        }
+        var decoder = JSONValueDecoder()
         decoder.userInfo[.registryToday] = today
         do {
-            return try decoder.decode(Envelope<Request>.self, from: data).request
+            return try decoder.decode(Request.self, from: .object(object))
         } catch let error as RegistryError {
             throw error
         } catch let error as DecodingError {

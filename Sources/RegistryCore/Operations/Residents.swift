@@ -63,7 +63,7 @@ public struct RegisterResident: RegistryRequest {
                 throw RegistryError.conflict("open_residence", field: "idNumber",
                     "idNumber: \(idNumber.masked) already lives in \(openUnit.unitId) since \(open.movedIn); move them out first or pass transfer: true")
             }
-            let lastOut = try String.fetchOne(db, sql: "SELECT max(moved_out) FROM residence WHERE resident = ?", arguments: [known.id])
+            let lastOut = try db.cachedValue(String.self, sql: "SELECT max(moved_out) FROM residence WHERE resident = ?", arguments: [known.id])
                 .flatMap(CivilDate.init)
             let earliest = [open?.movedIn, lastOut].compactMap { $0 }.max()
             if let earliest, movedIn < earliest {
@@ -78,7 +78,7 @@ public struct RegisterResident: RegistryRequest {
                 try LedgerEvent.person(.profileUpdated, known, at: unit, on: movedIn, settings: context.settings).append(in: context)
             }
             if let open {
-                try db.execute(sql: "UPDATE residence SET moved_out = ? WHERE id = ?", arguments: [movedIn.description, open.id])
+                try db.cachedExecute(sql: "UPDATE residence SET moved_out = ? WHERE id = ?", arguments: [movedIn.description, open.id])
                 let oldUnit = try UnitRecord.find(db, id: open.unit)!
                 try LedgerEvent.person(.moveOut, known, at: oldUnit, on: movedIn, settings: context.settings).append(in: context)
             }
@@ -88,8 +88,11 @@ public struct RegisterResident: RegistryRequest {
             try person.insert(db)
         }
 
-        try db.cachedStatement(sql: "INSERT INTO residence (resident, unit, moved_in) VALUES (?, ?, ?)")
-            .execute(arguments: [person.id, unit.id, movedIn.description])
+        let insert = try RawStatement(db, "INSERT INTO residence (resident, unit, moved_in) VALUES (?, ?, ?)")
+        insert.bind(1, person.id)
+        insert.bind(2, unit.id)
+        insert.bind(3, movedIn.description)
+        try insert.run()
         let residenceId = db.lastInsertedRowID
         let event = LedgerEvent.person(.moveIn, person, at: unit, on: movedIn, settings: context.settings)
         try event.append(in: context)
@@ -122,7 +125,7 @@ public struct MoveOutResident: RegistryRequest {
         guard date >= open.movedIn else {
             throw RegistryError.invalid("date", "\(date) is before the move-in date \(open.movedIn)", reason: "invalid_date")
         }
-        try db.execute(sql: "UPDATE residence SET moved_out = ? WHERE id = ?", arguments: [date.description, open.id])
+        try db.cachedExecute(sql: "UPDATE residence SET moved_out = ? WHERE id = ?", arguments: [date.description, open.id])
         let unit = try UnitRecord.find(db, id: open.unit)!
         try LedgerEvent.person(.moveOut, person, at: unit, on: date, settings: context.settings).append(in: context)
         return Result(idNumber: idNumber.masked)
@@ -160,7 +163,7 @@ public struct GetResident: RegistryRequest {
         let reveal = try Reveal(reveal: reveal, purpose: purpose)
         let db = context.db
         let person = try ResidentRecord.require(db, idNumber: idNumber)
-        let rows = try Row.fetchAll(db, sql: """
+        let rows = try db.cachedRows(sql: """
             SELECT u.unit_id, x.moved_in, x.moved_out, u.subdistrict FROM residence x JOIN unit u ON u.id = x.unit
             WHERE x.resident = ? ORDER BY x.moved_in, x.id
             """, arguments: [person.id])
@@ -236,7 +239,7 @@ public struct FindResidents: RegistryRequest {
             arguments += [migrant]
         }
         arguments += [limit + 1]
-        let rows = try Row.fetchAll(db, sql: """
+        let rows = try db.cachedRows(sql: """
             SELECT r.id, r.id_number, r.name, r.sex, r.birth_date, r.hukou_code, \(migrantSQL), ou.unit_id
             FROM resident r
             LEFT JOIN residence o ON o.resident = r.id AND o.moved_out IS NULL

@@ -74,7 +74,7 @@ public struct AddUnit: RegistryRequest {
 
     /// The first free id of the form `GRID-NNNN`.
     static func nextUnitId(_ db: Database, grid: String) throws -> String {
-        var number = (try Int.fetchOne(db, sql: "SELECT count(*) FROM unit WHERE grid = ?", arguments: [grid]) ?? 0) + 1
+        var number = (try db.cachedValue(Int.self, sql: "SELECT count(*) FROM unit WHERE grid = ?", arguments: [grid]) ?? 0) + 1
         while true {
             let candidate = grid + "-" + String(repeating: "0", count: max(0, 4 - String(number).count)) + String(number)
             if try UnitRecord.find(db, unitId: candidate) == nil { return candidate }
@@ -115,7 +115,7 @@ public struct RegisterUnit: RegistryRequest {
         guard date >= unit.discoveredOn else {
             throw RegistryError.invalid("date", "\(date) is before the unit was discovered (\(unit.discoveredOn))", reason: "invalid_date")
         }
-        try context.db.execute(sql: "UPDATE unit SET registered_on = ? WHERE id = ?", arguments: [date.description, unit.id])
+        try context.db.cachedExecute(sql: "UPDATE unit SET registered_on = ? WHERE id = ?", arguments: [date.description, unit.id])
         try LedgerEvent.unit(.unitRegistered, unit, on: date).append(in: context)
         return UnitStatusResult(unitId: unit.unitId, status: .registered)
     }
@@ -142,12 +142,12 @@ public struct CloseUnit: RegistryRequest {
         guard date >= latest else {
             throw RegistryError.invalid("date", "\(date) is before the unit was \(latest == unit.discoveredOn ? "discovered" : "registered") (\(latest))", reason: "invalid_date")
         }
-        let living = try Int.fetchOne(db, sql: "SELECT count(*) FROM residence WHERE unit = ? AND (moved_out IS NULL OR moved_out > ?)",
+        let living = try db.cachedValue(Int.self, sql: "SELECT count(*) FROM residence WHERE unit = ? AND (moved_out IS NULL OR moved_out > ?)",
                                       arguments: [unit.id, date.description]) ?? 0
         guard living == 0 else {
             throw RegistryError.conflict("unit_occupied", field: "unitId", "unitId: \(living) resident(s) still live in \(unitId) on \(date); move them out first")
         }
-        try db.execute(sql: "UPDATE unit SET closed_on = ? WHERE id = ?", arguments: [date.description, unit.id])
+        try db.cachedExecute(sql: "UPDATE unit SET closed_on = ? WHERE id = ?", arguments: [date.description, unit.id])
         try LedgerEvent.unit(.unitClosed, unit, on: date).append(in: context)
         return UnitStatusResult(unitId: unit.unitId, status: .closed)
     }
@@ -178,7 +178,7 @@ public struct GetUnit: RegistryRequest {
 
     public func execute(in context: OperationContext) throws -> Result {
         let unit = try UnitRecord.require(context.db, unitId: unitId)
-        let rows = try Row.fetchAll(context.db, sql: """
+        let rows = try context.db.cachedRows(sql: """
             SELECT r.id_number, r.name, x.moved_in FROM residence x JOIN resident r ON r.id = x.resident
             WHERE x.unit = ? AND x.moved_out IS NULL ORDER BY x.moved_in, x.id
             """, arguments: [unit.id])

@@ -23,8 +23,8 @@ struct AreaRecord: Sendable {
     }
 
     static func find(_ db: Database, code: String) throws -> AreaRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM area WHERE code = ?"), arguments: [code])
-            .map(AreaRecord.init(row:))
+        try db.withFirstRow(sql: "SELECT code, name, level, parent, subdistrict, community FROM area WHERE code = ?",
+                            arguments: [code], AreaRecord.init(row:))
     }
 
     /// The area `code`, or `unknown_area` blamed on `field`.
@@ -36,13 +36,15 @@ struct AreaRecord: Sendable {
     }
 
     /// The SQL condition (on a table with `grid`, `community`, `subdistrict` columns, such
-    /// as `unit` or `ledger_event`) that selects what lies in this area.
+    /// as `unit` or `ledger_event`) that selects what lies in this area. Lower levels name
+    /// their subdistrict too, so that the subdistrict's index narrows the search.
     func containsCondition(alias: String) -> (sql: String, arguments: StatementArguments) {
         switch level {
         case .county: ("1", [])
         case .subdistrict: ("\(alias).subdistrict = ?", [code])
-        case .community: ("\(alias).community = ?", [code])
-        case .grid: ("\(alias).grid = ?", [code])
+        // The subdistrict narrows the search to an index; the community then picks the rows.
+        case .community: ("\(alias).subdistrict = ? AND \(alias).community = ?", [subdistrict, code])
+        case .grid: ("\(alias).subdistrict = ? AND \(alias).grid = ?", [subdistrict, code])
         }
     }
 

@@ -14,15 +14,17 @@ struct ResidentRecord: Sendable {
     var phone: String?
 
     static let columns = "id, id_number, name, sex, birth_date, hukou_code, phone"
+    private static let byIDNumber = "SELECT \(columns) FROM resident WHERE id_number = ?"
+    private static let byId = "SELECT \(columns) FROM resident WHERE id = ?"
 
-    init(row: Row) {
-        id = row[0]
-        idNumber = row[1]
-        name = row[2]
-        sex = Sex(rawValue: row[3]) ?? .male
-        birthDate = CivilDate(row[4] as String)!
-        hukouCode = row[5]
-        phone = row[6]
+    init(columns c: RawStatement.Columns) {
+        id = c.int64(0)
+        idNumber = c.string(1)
+        name = c.string(2)
+        sex = Sex(rawValue: c.string(3)) ?? .male
+        birthDate = c.date(4)!
+        hukouCode = c.string(5)
+        phone = c.text(6)
     }
 
     init(id: Int64 = 0, idNumber: IDNumber, name: String, hukouCode: String, phone: String?) {
@@ -36,14 +38,15 @@ struct ResidentRecord: Sendable {
     }
 
     static func find(_ db: Database, idNumber: IDNumber) throws -> ResidentRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM resident WHERE id_number = ?"),
-                         arguments: [idNumber.value])
-            .map(ResidentRecord.init(row:))
+        let statement = try RawStatement(db, byIDNumber)
+        statement.bind(1, idNumber.value)
+        return try statement.first(ResidentRecord.init(columns:))
     }
 
     static func find(_ db: Database, id: Int64) throws -> ResidentRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM resident WHERE id = ?"), arguments: [id])
-            .map(ResidentRecord.init(row:))
+        let statement = try RawStatement(db, byId)
+        statement.bind(1, id)
+        return try statement.first(ResidentRecord.init(columns:))
     }
 
     /// The resident with this ID number, or `unknown_resident` on `field`.
@@ -56,8 +59,14 @@ struct ResidentRecord: Sendable {
 
     /// Inserts a new person and sets ``id``.
     mutating func insert(_ db: Database) throws {
-        try db.cachedStatement(sql: "INSERT INTO resident (id_number, name, sex, birth_date, hukou_code, phone) VALUES (?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [idNumber, name, sex.rawValue, birthDate.description, hukouCode, phone])
+        let statement = try RawStatement(db, "INSERT INTO resident (id_number, name, sex, birth_date, hukou_code, phone) VALUES (?, ?, ?, ?, ?, ?)")
+        statement.bind(1, idNumber)
+        statement.bind(2, name)
+        statement.bind(3, sex.rawValue)
+        statement.bind(4, birthDate.description)
+        statement.bind(5, hukouCode)
+        statement.bind(6, phone)
+        try statement.run()
         id = db.lastInsertedRowID
     }
 
@@ -69,9 +78,9 @@ struct ResidentRecord: Sendable {
 
     /// The person's open residence: its row id, unit and move-in date.
     func openResidence(_ db: Database) throws -> (id: Int64, unit: Int64, movedIn: CivilDate)? {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, unit, moved_in FROM residence WHERE resident = ? AND moved_out IS NULL"),
-                                         arguments: [id]) else { return nil }
-        return (row[0], row[1], CivilDate(row[2] as String)!)
+        let statement = try RawStatement(db, "SELECT id, unit, moved_in FROM residence WHERE resident = ? AND moved_out IS NULL")
+        statement.bind(1, id)
+        return try statement.first { c in (c.int64(0), c.int64(1), c.date(2)!) }
     }
 
     /// The masked ID number, for output.

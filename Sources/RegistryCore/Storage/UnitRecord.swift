@@ -16,29 +16,33 @@ struct UnitRecord: Sendable {
     var status: UnitStatus
 
     static let columns = "id, unit_id, grid, community, subdistrict, address, kind, discovered_on, registered_on, closed_on, status"
+    private static let byUnitId = "SELECT \(columns) FROM unit WHERE unit_id = ?"
+    private static let byId = "SELECT \(columns) FROM unit WHERE id = ?"
 
-    init(row: Row) {
-        id = row[0]
-        unitId = row[1]
-        grid = row[2]
-        community = row[3]
-        subdistrict = row[4]
-        address = row[5]
-        kind = UnitKind(rawValue: row[6]) ?? .rental
-        discoveredOn = CivilDate(row[7] as String)!
-        registeredOn = (row[8] as String?).flatMap(CivilDate.init)
-        closedOn = (row[9] as String?).flatMap(CivilDate.init)
-        status = UnitStatus(rawValue: row[10]) ?? .unregistered
+    init(columns c: RawStatement.Columns) {
+        id = c.int64(0)
+        unitId = c.string(1)
+        grid = c.string(2)
+        community = c.string(3)
+        subdistrict = c.string(4)
+        address = c.string(5)
+        kind = UnitKind(rawValue: c.string(6)) ?? .rental
+        discoveredOn = c.date(7)!
+        registeredOn = c.date(8)
+        closedOn = c.date(9)
+        status = UnitStatus(rawValue: c.string(10)) ?? .unregistered
     }
 
     static func find(_ db: Database, unitId: String) throws -> UnitRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM unit WHERE unit_id = ?"), arguments: [unitId])
-            .map(UnitRecord.init(row:))
+        let statement = try RawStatement(db, byUnitId)
+        statement.bind(1, unitId)
+        return try statement.first(UnitRecord.init(columns:))
     }
 
     static func find(_ db: Database, id: Int64) throws -> UnitRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM unit WHERE id = ?"), arguments: [id])
-            .map(UnitRecord.init(row:))
+        let statement = try RawStatement(db, byId)
+        statement.bind(1, id)
+        return try statement.first(UnitRecord.init(columns:))
     }
 
     /// The unit `unitId`, or `unknown_unit` blamed on `field`.

@@ -90,9 +90,8 @@ struct LedgerRosterCommand: ParsableCommand {
             var params = Params()
             params.set("asOf", asOf); params.set("area", area); params.set("migrantOnly", all ? false : nil)
             params.set("reveal", revealing.reveal ? true : nil); params.set("purpose", revealing.purpose)
-            let envelope = JSONWriter.string(.object([("params", params.json)]))
             let result = try refusals { () throws(RegistryError) in
-                try registry.perform(method: LedgerRoster.method, params: Data(envelope.utf8), operator: database.operatorName)
+                try registry.perform(method: LedgerRoster.method, params: params.json, operator: database.operatorName)
             }
             emit(JSONWriter.string(result))
             return

@@ -1,0 +1,35 @@
+/// A request decoded and checked ahead of its transaction, ready to run.
+///
+/// Decoding needs no database, so the JSON-RPC server prepares requests on its reading
+/// thread while the previous group's transaction runs on another: parsing and SQLite
+/// overlap on two cores. What runs later is the same core operation as any other call.
+public struct PreparedRequest: Sendable {
+    /// The method it came from.
+    public let method: String
+    private let body: @Sendable (Registry.Group) -> Result<JSONValue, RegistryError>
+
+    /// Decodes `params` for `method`.
+    /// - Returns: the prepared request, or the refusal: an unknown method (reason
+    ///   `method_not_found`) or invalid params, found without touching the database.
+    public static func prepare(method: String, params: JSONValue?, today: CivilDate = .today()) -> Result<PreparedRequest, RegistryError> {
+        guard let type = Methods.named(method) else {
+            return .failure(RegistryError(.invalidParams, reason: "method_not_found", message: "no method named '\(method)'"))
+        }
+        return prepare(type, method: method, params: params, today: today)
+    }
+
+    private static func prepare<Request: RegistryRequest>(_ type: Request.Type, method: String, params: JSONValue?,
+                                                          today: CivilDate) -> Result<PreparedRequest, RegistryError> {
+        do {
+            let request = try RequestDecoding.decode(type, params: params, today: today)
+            return .success(PreparedRequest(method: method) { group in group.perform(request).map { $0.json } })
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Runs the request in `group`'s transaction.
+    public func run(in group: Registry.Group) -> Result<JSONValue, RegistryError> {
+        body(group)
+    }
+}

@@ -1,0 +1,81 @@
+import GRDB
+import GRDBSQLite
+
+/// SQLite's C interface on a cached GRDB statement, for the few statements every
+/// registration runs (look up a unit and a person, insert a person, a residence, an event).
+///
+/// GRDB wraps each argument in an existential and builds a `Row` with a column-name table
+/// for every fetch: on the JSON-RPC hot path that cost more instructions than SQLite's own
+/// work for the same statement. Here arguments are bound and columns read directly.
+/// Everything else goes through GRDB.
+struct RawStatement {
+    private let statement: Statement
+    private let handle: OpaquePointer
+    private let db: Database
+
+    /// The cached statement for `sql`, reset with its bindings cleared.
+    init(_ db: Database, _ sql: String) throws {
+        self.db = db
+        statement = try db.cachedStatement(sql: sql)
+        handle = statement.sqliteStatement
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
+    /// Binds parameter `index` (1-based); `nil` binds NULL.
+    func bind(_ index: Int32, _ value: String?) {
+        guard let value else { sqlite3_bind_null(handle, index); return }
+        var copy = value
+        copy.withUTF8 { bytes in
+            _ = sqlite3_bind_text(handle, index, UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self),
+                                  Int32(bytes.count), unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+        }
+    }
+
+    func bind(_ index: Int32, _ value: Int64?) {
+        guard let value else { sqlite3_bind_null(handle, index); return }
+        sqlite3_bind_int64(handle, index, value)
+    }
+
+    func bind(_ index: Int32, _ value: Bool?) {
+        bind(index, value.map { $0 ? 1 : 0 } as Int64?)
+    }
+
+    /// Runs a statement that returns no rows.
+    func run() throws {
+        let code = sqlite3_step(handle)
+        defer { sqlite3_reset(handle) }
+        guard code == SQLITE_DONE else { throw failure(code) }
+    }
+
+    /// Steps to the first row and reads it with `body`; `nil` when there is none.
+    func first<T>(_ body: (Columns) throws -> T) throws -> T? {
+        defer { sqlite3_reset(handle) }
+        let code = sqlite3_step(handle)
+        if code == SQLITE_DONE { return nil }
+        guard code == SQLITE_ROW else { throw failure(code) }
+        return try body(Columns(handle: handle))
+    }
+
+    private func failure(_ code: Int32) -> DatabaseError {
+        let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
+        return DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: statement.sql)
+    }
+
+    /// The columns of the current row (0-based).
+    struct Columns {
+        let handle: OpaquePointer
+
+        func text(_ index: Int32) -> String? {
+            guard let pointer = sqlite3_column_text(handle, index) else { return nil }
+            let count = Int(sqlite3_column_bytes(handle, index))
+            return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
+        }
+
+        func string(_ index: Int32) -> String { text(index) ?? "" }
+
+        func int64(_ index: Int32) -> Int64 { sqlite3_column_int64(handle, index) }
+
+        func date(_ index: Int32) -> CivilDate? { text(index).flatMap(CivilDate.init) }
+    }
+}
