@@ -89,7 +89,7 @@ public final class Registry: Sendable {
                 try db.execute(sql: "PRAGMA synchronous = FULL")
                 // A page cache large enough that a group of requests does not spill dirty
                 // pages to the WAL before its commit (SQLite's default is 2 MiB).
-                try db.execute(sql: "PRAGMA cache_size = -65536")
+                try db.execute(sql: "PRAGMA cache_size = -40960")
                 // Each request's savepoint keeps copies of the pages it changes (the statement
                 // journal): in memory, not in a temporary file written page by page.
                 try db.execute(sql: "PRAGMA temp_store = MEMORY")

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A bounded hand-off between the thread that reads and prepares requests and the thread
-/// that runs them. `put` waits while the queue holds `capacity` weight (lines), so memory
+/// that runs them. `put` waits while the queue holds `capacity` weight (bytes of input), so memory
 /// stays bounded however fast the input arrives; `takeAll` hands over everything waiting,
 /// which the running thread then commits as one group. While one group commits, the next
 /// one gathers: the slower the disk, the larger the groups.
@@ -16,7 +16,8 @@ final class BatchQueue<Element: Sendable>: @unchecked Sendable {
         self.capacity = capacity
     }
 
-    /// Adds a batch of `weight` lines, waiting while the queue is full.
+    /// Adds a batch of some weight, waiting while the queue is full (a batch heavier than
+    /// the capacity waits for an empty queue).
     func put(_ item: Element, weight itemWeight: Int) {
         condition.lock()
         while weight > 0 && weight + itemWeight > capacity { condition.wait() }

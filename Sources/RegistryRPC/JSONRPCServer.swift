@@ -31,14 +31,18 @@ public final class JSONRPCServer: Sendable {
 
     /// Serves `input` until its end, writing responses to `output`.
     public func serve(input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO) {
-        let queue = BatchQueue<[PreparedLine]>(capacity: Self.maxPendingLines)
+        let queue = BatchQueue<[PreparedLine]>(capacity: Self.maxPendingBytes)
         let maxLineBytes = maxLineBytes
         Self.enlargePipeBuffer(input)
         let reading = Thread { [self] in
             var reader = LineReader(fd: input, maxLineBytes: maxLineBytes)
             while let batch = reader.nextBatch() {
                 let today = CivilDate.today()
-                queue.put(batch.map { prepare($0, today: today) }, weight: batch.count)
+                let bytes = batch.reduce(0) { total, item in
+                    if case let .line(data) = item { return total + data.count + 64 }
+                    return total + 64
+                }
+                queue.put(batch.map { prepare($0, today: today) }, weight: bytes)
             }
             queue.close()
         }
@@ -54,9 +58,10 @@ public final class JSONRPCServer: Sendable {
         }
     }
 
-    /// The most prepared lines waiting for the running thread (bounds memory, and the size
-    /// of one transaction).
-    static let maxPendingLines = 16_384
+    /// How much input (in bytes, lines counted 64 bytes more) may wait prepared for the
+    /// running thread: it bounds memory on an endless stream, and the size of one group.
+    /// A single longer line still passes, alone.
+    static let maxPendingBytes = 4 << 20
 
     /// Asks for a 1 MiB pipe buffer when standard input is a pipe, so that a writer gets
     /// ahead of the server by more than 64 KiB and each read brings more lines.
