@@ -137,6 +137,11 @@ public final class Registry: Sendable {
         /// (a constraint only the database caught), the whole transaction is rolled back and
         /// `body` runs again with ``savepoints``: so `body` must be safe to run twice.
         case optimistic
+        /// No savepoints and no replay: for a caller that rolls the whole transaction back
+        /// when any request is refused (an all-or-nothing import). After a request refused
+        /// after writing, the group continues with savepoints, so that the rows after it are
+        /// judged against a state that holds none of its writes but the ones it made itself.
+        case allOrNothing
     }
 
     /// Runs `body` in one IMMEDIATE transaction; each request it performs through the
@@ -189,6 +194,7 @@ public final class Registry: Sendable {
         /// Set when an optimistic group must be run again with savepoints.
         final class State {
             var replayNeeded = false
+            var savepointsFromNowOn = false
         }
 
         var context: OperationContext {
@@ -211,12 +217,14 @@ public final class Registry: Sendable {
             if state.replayNeeded {
                 return .failure(.storage("not run: the group runs again with savepoints"))
             }
-            if isolation == .optimistic {
+            if isolation != .savepoints && !state.savepointsFromNowOn {
                 let changesBefore = db.totalChangesCount
                 do {
                     return .success(try request.execute(in: context))
                 } catch {
-                    if db.totalChangesCount != changesBefore { state.replayNeeded = true }
+                    if db.totalChangesCount != changesBefore {
+                        if isolation == .optimistic { state.replayNeeded = true } else { state.savepointsFromNowOn = true }
+                    }
                     return .failure(RegistryError.fromDatabase(error))
                 }
             }
