@@ -1,0 +1,90 @@
+import GRDB
+import GRDBSQLite
+import Testing
+@testable import RegistryCore
+
+/// Every statement the counter's everyday operations run finds its rows through an index:
+/// a later change to a query or an index cannot silently turn a lookup into a table scan.
+@Suite("Query plans")
+struct QueryPlanTests {
+    /// The SQL texts a call runs, captured from SQLite's own trace of the connection.
+    func statements(_ t: TestRegistry, _ method: String, _ params: String) throws -> [String] {
+        let collected = SQLCollector()
+        try t.registry.queue.writeWithoutTransaction { db in
+            db.trace(options: .statement) { event in
+                if case let .statement(statement) = event { collected.add(statement.sql) }
+            }
+        }
+        defer { try? t.registry.queue.writeWithoutTransaction { $0.trace(options: .statement, nil) } }
+        try t.ok(method, params)
+        return collected.sql.filter { !$0.hasPrefix("SAVEPOINT") && !$0.hasPrefix("RELEASE") && !$0.hasPrefix("BEGIN")
+            && !$0.hasPrefix("COMMIT") && !$0.hasPrefix("ROLLBACK") && !$0.hasPrefix("PRAGMA") }
+    }
+
+    /// The tables (or whole indexes) a statement reads from end to end: any SCAN, with or
+    /// without an index, as opposed to a SEARCH.
+    func scans(_ t: TestRegistry, _ sql: String) throws -> [String] {
+        try t.registry.read { db in
+            let statement = try db.makeStatement(sql: "EXPLAIN QUERY PLAN " + sql)
+            let count = Int(sqlite3_bind_parameter_count(statement.sqliteStatement))
+            let arguments = StatementArguments(Array(repeating: DatabaseValue.null, count: count))
+            return try Row.fetchAll(statement, arguments: arguments).compactMap { row -> String? in
+                let detail: String = row["detail"]
+                guard detail.hasPrefix("SCAN "), !detail.contains("CONSTANT ROW") else { return nil }
+                return detail
+            }
+        }
+    }
+
+    @Test("lookups on the registration, unit, resident, household and ledger paths use indexes")
+    func lookupsUseIndexes() throws {
+        let t = try TestRegistry()
+        try t.addAreas()
+        try t.addUnit("U1")
+        let id = makeID()
+        try t.moveIn(id, "U1", on: "2025-02-01")
+        let household = try t.ok("household.create", #"{"unitId":"U1","headIdNumber":"\#(id)"}"#)["householdId"]!.intValue!
+        let calls: [(String, String)] = [
+            ("resident.register", #"{"idNumber":"\#(makeID(sequence: 5))","name":"新人","unitId":"U1","movedIn":"2025-03-01","householdId":\#(household),"relation":"child"}"#),
+            ("resident.register", #"{"idNumber":"\#(id)","name":"改名","unitId":"U1","movedIn":"2025-03-02","transfer":true}"#),
+            ("unit.get", #"{"unitId":"U1"}"#),
+            ("resident.get", #"{"idNumber":"\#(id)"}"#),
+            ("household.get", #"{"householdId":\#(household)}"#),
+            ("resident.find", #"{"name":"改"}"#),
+            ("resident.find", #"{"unitId":"U1"}"#),
+            ("resident.moveOut", #"{"idNumber":"\#(id)","date":"2025-04-01"}"#),
+            ("unit.register", #"{"unitId":"U1","date":"2025-04-02"}"#),
+            ("ledger.events", #"{"area":"411525003001001","limit":5}"#),
+            ("ledger.events", #"{"after":2,"limit":5}"#),
+            ("audit.list", #"{"after":0}"#),
+        ]
+        var checked = 0
+        for (method, params) in calls {
+            for sql in try statements(t, method, params) {
+                let full = try scans(t, sql).filter { !$0.contains("area") && !$0.contains("registry") }
+                #expect(full.isEmpty, "\(method): \(sql) → \(full)")
+                checked += 1
+            }
+        }
+        #expect(checked > 20)
+    }
+
+    @Test("per-area reports under a parent reach units through the parent's index")
+    func reportsUseIndexes() throws {
+        let t = try TestRegistry()
+        try t.addAreas()
+        try t.addUnit("U1")
+        for (method, params) in [("metrics.registrationRate", #"{"level":"grid","asOf":"2025-06-30","parent":"411525003"}"#),
+                                 ("metrics.trend", #"{"area":"411525003001","from":"2025-01-01","to":"2025-03-01","step":"month"}"#)] {
+            for sql in try statements(t, method, params) where sql.contains("FROM unit") {
+                #expect(try scans(t, sql).isEmpty, "\(method): \(sql)")
+            }
+        }
+    }
+}
+
+/// Collects SQL texts from the trace callback.
+final class SQLCollector: @unchecked Sendable {
+    private(set) var sql: [String] = []
+    func add(_ text: String) { sql.append(text) }
+}
