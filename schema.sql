@@ -146,6 +146,9 @@ CREATE TABLE ledger_event (
     subdistrict  TEXT NOT NULL,
     operator     TEXT NOT NULL,
     recorded_at  TEXT NOT NULL,
+    -- SHA-256 (hex) over this row's values and the previous row's hash: a chain that
+    -- `registry check` verifies, so that an edit made behind the program's back shows.
+    hash         TEXT CHECK (length(hash) = 64),
     CHECK (((type = 'unit_added' OR type = 'unit_registered' OR type = 'unit_closed')) = (id_number IS NULL))
 );
 -- Area filters page through the subdistrict's events in seq order (a community's or a
@@ -168,6 +171,8 @@ CREATE TABLE audit_entry (
     method       TEXT NOT NULL,
     filters      TEXT NOT NULL,
     count        INTEGER NOT NULL CHECK (count >= 0),
+    -- The same hash chain as the ledger's.
+    hash         TEXT CHECK (length(hash) = 64),
     CHECK (action = 'export' OR length(trim(purpose)) > 0)
 );
 CREATE TRIGGER audit_entry_no_update BEFORE UPDATE ON audit_entry

@@ -195,10 +195,11 @@ public final class Registry: Sendable {
         final class State {
             var replayNeeded = false
             var savepointsFromNowOn = false
+            let chainTips = HashChain.Tips()
         }
 
         var context: OperationContext {
-            OperationContext(db: db, settings: registry.settings, actor: actor, today: today, now: now)
+            OperationContext(db: db, settings: registry.settings, actor: actor, today: today, now: now, chainTips: state.chainTips)
         }
 
         /// Decodes and runs one request, isolated from the group's others.
@@ -222,6 +223,7 @@ public final class Registry: Sendable {
                 do {
                     return .success(try request.execute(in: context))
                 } catch {
+                    state.chainTips.forget()
                     if db.totalChangesCount != changesBefore {
                         if isolation == .optimistic { state.replayNeeded = true } else { state.savepointsFromNowOn = true }
                     }
@@ -240,6 +242,7 @@ public final class Registry: Sendable {
                 try db.cachedExecute(sql: "RELEASE SAVEPOINT request")
                 return .success(result)
             } catch {
+                state.chainTips.forget()
                 let failure = RegistryError.fromDatabase(error)
                 do {
                     try db.cachedExecute(sql: "ROLLBACK TO SAVEPOINT request")

@@ -12,6 +12,6 @@ struct RegistryCommand: ParsableCommand {
             InitCommand.self, SeedCommand.self, DemoCommand.self, ServeCommand.self,
             AreaCommand.self, UnitCommand.self, HouseholdCommand.self, ResidentCommand.self,
             MetricsCommand.self, AnalysisCommand.self, LedgerCommand.self, AuditCommand.self,
-            ImportCommand.self, GenerateCommand.self,
+            ImportCommand.self, GenerateCommand.self, CheckCommand.self, BackupCommand.self,
         ])
 }

@@ -13,8 +13,12 @@ struct AuditEntry: Sendable {
 
     /// Appends the entry in the current transaction.
     func append(_ db: Database, actor: String, at: String) throws {
-        try db.cachedStatement(sql: "INSERT INTO audit_entry (at, operator, action, purpose, method, filters, count) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [at, actor, action.rawValue, purpose, method, JSONWriter.string(filters), count])
+        let tip = try HashChain.tip(db, HashChain.audit)
+        let values: [JSONValue] = [.int(tip.seq + 1), .string(at), .string(actor), .string(action.rawValue), .optional(purpose),
+                                   .string(method), .string(JSONWriter.string(filters)), .int(Int64(count))]
+        try db.cachedStatement(sql: "INSERT INTO audit_entry (seq, at, operator, action, purpose, method, filters, count, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [tip.seq + 1, at, actor, action.rawValue, purpose, method, JSONWriter.string(filters), count,
+                                 HashChain.link(previous: tip.hash, values: values)])
     }
 }
 

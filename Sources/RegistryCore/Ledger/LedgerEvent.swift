@@ -35,26 +35,30 @@ struct LedgerEvent: Sendable {
 
     /// Appends the event in the current transaction.
     func append(in context: OperationContext) throws {
+        let tip = try context.chainTips.ledger ?? HashChain.tip(context.db, HashChain.ledger)
+        let seq = tip.seq + 1
+        let values: [JSONValue] = [
+            .int(seq), .string(type.rawValue), .string(date.description),
+            .optional(person?.idNumber), .optional(person?.name), .optional(person?.sex.rawValue),
+            .optional(person?.birthDate), .optional(person?.hukouCode), .optional(migrant.map { Int64($0 ? 1 : 0) }),
+            .string(unit.unitId), .string(unit.address), .string(unit.grid), .string(unit.community),
+            .string(unit.subdistrict), .string(context.actor), .string(context.now),
+        ]
         let statement = try RawStatement(context.db, """
-            INSERT INTO ledger_event (type, date, id_number, name, sex, birth_date, hukou_code, migrant,
-                                      unit_id, address, grid, community, subdistrict, operator, recorded_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO ledger_event (seq, type, date, id_number, name, sex, birth_date, hukou_code, migrant,
+                                      unit_id, address, grid, community, subdistrict, operator, recorded_at, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        statement.bind(1, type.rawValue)
-        statement.bind(2, date.description)
-        statement.bind(3, person?.idNumber)
-        statement.bind(4, person?.name)
-        statement.bind(5, person?.sex.rawValue)
-        statement.bind(6, person?.birthDate.description)
-        statement.bind(7, person?.hukouCode)
-        statement.bind(8, migrant)
-        statement.bind(9, unit.unitId)
-        statement.bind(10, unit.address)
-        statement.bind(11, unit.grid)
-        statement.bind(12, unit.community)
-        statement.bind(13, unit.subdistrict)
-        statement.bind(14, context.actor)
-        statement.bind(15, context.now)
+        for (index, value) in values.enumerated() {
+            switch value {
+            case let .int(number): statement.bind(Int32(index + 1), number)
+            case let .string(text): statement.bind(Int32(index + 1), text)
+            default: statement.bind(Int32(index + 1), nil as String?)
+            }
+        }
+        let hash = HashChain.link(previous: tip.hash, values: values)
+        statement.bind(17, hash)
         try statement.run()
+        context.chainTips.ledger = (seq, hash)
     }
 }

@@ -32,6 +32,8 @@ public struct OperationContext {
     public let today: CivilDate
     /// When the request runs (RFC 3339, UTC), for `recorded_at` and audit `at`.
     public let now: String
+    /// The ends of the hash chains as this transaction left them.
+    let chainTips: HashChain.Tips
 }
 
 /// Every operation of the contract, by method name.

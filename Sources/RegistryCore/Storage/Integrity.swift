@@ -1,0 +1,58 @@
+import Foundation
+import GRDB
+
+/// What `registry check` found: SQLite's own checks and the two hash chains.
+public struct IntegrityReport: JSONRepresentable {
+    /// `ok`, or what `PRAGMA integrity_check` reported.
+    public var integrity: [String]
+    /// Rows that point at a row that does not exist (`PRAGMA foreign_key_check`).
+    public var foreignKeyViolations: Int
+    var ledger: HashChain.Verdict
+    var audit: HashChain.Verdict
+
+    /// Whether everything held.
+    public var isSound: Bool {
+        integrity == ["ok"] && foreignKeyViolations == 0 && ledger.firstBroken == nil && audit.firstBroken == nil
+    }
+
+    public var json: JSONValue {
+        func chain(_ verdict: HashChain.Verdict) -> JSONValue {
+            .object([("rows", .int(Int64(verdict.rows))), ("firstBrokenSeq", .optional(verdict.firstBroken))])
+        }
+        return .object([
+            ("sound", .bool(isSound)), ("integrity", .string(integrity.joined(separator: "; "))),
+            ("foreignKeyViolations", .int(Int64(foreignKeyViolations))),
+            ("ledger", chain(ledger)), ("audit", chain(audit)),
+        ])
+    }
+}
+
+extension Registry {
+    /// Runs `integrity_check` and `foreign_key_check`, and walks the ledger's and the audit
+    /// trail's hash chains, reporting the first broken link of each.
+    public func check() throws(RegistryError) -> IntegrityReport {
+        try read { db in
+            IntegrityReport(
+                integrity: try String.fetchAll(db, sql: "PRAGMA integrity_check"),
+                foreignKeyViolations: try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").count,
+                ledger: try HashChain.verify(db, HashChain.ledger),
+                audit: try HashChain.verify(db, HashChain.audit))
+        }
+    }
+
+    /// Copies the database to a new file at `path` (mode 0600) with SQLite's online backup:
+    /// a consistent snapshot, while other connections go on writing.
+    /// - Throws: `exists` when a file is there already.
+    public func backup(to path: String) throws(RegistryError) {
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw RegistryError.conflict("exists", field: "file", "\(path) exists; a backup is written only to a new file")
+        }
+        try storageErrors {
+            let previous = umask(0o077)
+            defer { umask(previous) }
+            let destination = try DatabaseQueue(path: path)
+            try queue.backup(to: destination)
+            try destination.close()
+        }
+    }
+}

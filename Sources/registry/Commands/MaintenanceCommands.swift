@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import RegistryCore
+
+/// `registry check`: integrity, foreign keys and the hash chains.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check", abstract: "Check the database: SQLite's integrity and foreign keys, and the ledger's and audit trail's hash chains.",
+        discussion: "Exit status 1 when anything is wrong, naming the first broken link of a chain.")
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let registry = try database.open()
+        let report = try refusals { () throws(RegistryError) in try registry.check() }
+        emit(output.json ? JSONWriter.string(report.json) : ResultText.render(report.json))
+        if !report.isSound {
+            FileHandle.standardError.write(Data("registry: the check found problems (check_failed)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// `registry backup FILE`: an online, consistent copy.
+struct BackupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup", abstract: "Copy the database to a new file while others may be writing (SQLite's online backup).")
+    @Argument(help: "The new file.") var file: String
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let registry = try database.open()
+        try refusals { () throws(RegistryError) in try registry.backup(to: file) }
+        let result = JSONValue.object([("backup", .string(file))])
+        emit(output.json ? JSONWriter.string(result) : ResultText.render(result))
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import GRDB
+import Testing
+@testable import RegistryCore
+
+@Suite("Tamper-evident ledger and audit, check and backup")
+struct IntegrityTests {
+    func populated() throws -> TestRegistry {
+        let t = try TestRegistry()
+        try t.addAreas()
+        try t.addUnit("U1", registered: "2025-01-02")
+        for i in 1...5 { try t.moveIn(makeID(sequence: i), "U1", on: "2025-02-0\(i)", name: "人\(i)") }
+        try t.ok("resident.get", #"{"idNumber":"\#(makeID(sequence: 1))","reveal":true,"purpose":"核对"}"#)
+        try t.ok("ledger.events", #"{"reveal":true,"purpose":"周报"}"#)
+        return t
+    }
+
+    @Test("a database written by the program passes every check")
+    func sound() throws {
+        let t = try populated()
+        let report = try t.registry.check()
+        #expect(report.isSound)
+        #expect(report.ledger.rows == 7)
+        #expect(report.audit.rows == 2)
+        #expect(report.json["integrity"] == .string("ok"))
+    }
+
+    @Test("an edit behind the program's back breaks the chain at that row", arguments: [
+        ("ledger_event", "UPDATE ledger_event SET name = '改' WHERE seq = 4", Int64(4)),
+        ("ledger_event", "DELETE FROM ledger_event WHERE seq = 3", Int64(4)),
+        ("ledger_event", "UPDATE ledger_event SET hash = NULL WHERE seq = 6", Int64(6)),
+        ("audit_entry", "UPDATE audit_entry SET purpose = '无' WHERE seq = 1", Int64(1)),
+    ])
+    func tampering(table: String, sql: String, broken: Int64) throws {
+        let t = try populated()
+        try t.registry.queue.writeWithoutTransaction { db in
+            try db.execute(sql: "DROP TRIGGER \(table)_no_update; DROP TRIGGER \(table)_no_delete")
+            try db.execute(sql: sql)
+        }
+        let report = try t.registry.check()
+        #expect(!report.isSound)
+        let verdict = table == "ledger_event" ? report.ledger : report.audit
+        #expect(verdict.firstBroken == broken)
+    }
+
+    @Test("a database from before the chains (schema 1) is migrated: hashes filled, checks pass")
+    func migratesVersion1() throws {
+        let t = try populated()
+        try t.registry.queue.writeWithoutTransaction { db in
+            try db.execute(sql: """
+                ALTER TABLE ledger_event DROP COLUMN hash;
+                ALTER TABLE audit_entry DROP COLUMN hash;
+                CREATE INDEX ledger_event_date ON ledger_event(date);
+                PRAGMA user_version = 1;
+                """)
+        }
+        let reopened = try Registry.open(path: t.path)
+        #expect(try reopened.check().isSound)
+        let (version, dateIndex) = try reopened.read { db in
+            (try Int.fetchOne(db, sql: "PRAGMA user_version"),
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE name = 'ledger_event_date'"))
+        }
+        #expect(version == 2)
+        #expect(dateIndex == 0)
+        // Still append-only after the migration.
+        #expect(throws: DatabaseError.self) {
+            try reopened.queue.writeWithoutTransaction { try $0.execute(sql: "UPDATE ledger_event SET name = 'x'") }
+        }
+        // And the chain goes on from the migrated rows.
+        _ = try reopened.perform(method: "unit.add", params: try JSONParser.parse(Data(#"{"grid":"411525003001001","address":"a","kind":"owner","discoveredOn":"2025-03-01"}"#.utf8)), operator: "x")
+        #expect(try reopened.check().isSound)
+    }
+
+    @Test("a backup is a new file that passes the check and holds the same rows")
+    func backup() throws {
+        let t = try populated()
+        let path = t.folder + "/backup.sqlite"
+        try t.registry.backup(to: path)
+        let copy = try Registry.open(path: path)
+        #expect(try copy.check().isSound)
+        let count = try copy.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM ledger_event") }
+        #expect(count == 7)
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(throws: RegistryError.self) { try t.registry.backup(to: path) }
+    }
+}
