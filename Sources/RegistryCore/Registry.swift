@@ -173,6 +173,12 @@ public final class Registry: Sendable {
         }
     }
 
+    /// Shrinks this connection's page cache for a one-pass scan (an export): the pages are
+    /// read once, so a large cache would only hold memory.
+    public func streamingReads() throws(RegistryError) {
+        try storageErrors { try queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA cache_size = -2048") } }
+    }
+
     /// Runs read-only work in one read transaction (a consistent snapshot that does not
     /// block writers), such as streaming an export.
     public func read<T>(_ body: (Database) throws -> T) throws(RegistryError) -> T {

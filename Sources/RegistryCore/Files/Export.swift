@@ -37,6 +37,7 @@ public struct Export {
     public func ledger(_ registry: Registry, area: String?, from: CivilDate?, to: CivilDate?, after: Int64?,
                        to sink: OutputSink, operator actor: String) throws(RegistryError) -> Summary {
         var filters: JSONValue = .null
+        try registry.streamingReads()
         let summary = try registry.read { db in
             let query = LedgerQuery(area: try area.map { try AreaRecord.require(db, code: $0, field: "area") },
                                     from: from, to: to, after: after)
@@ -65,6 +66,7 @@ public struct Export {
     public func roster(_ registry: Registry, asOf: CivilDate, area: String?, migrantOnly: Bool,
                        to sink: OutputSink, operator actor: String) throws(RegistryError) -> Summary {
         var filters: JSONValue = .null
+        try registry.streamingReads()
         let summary = try registry.read { db in
             let query = RosterQuery(asOf: asOf, area: try area.map { try AreaRecord.require(db, code: $0, field: "area") },
                                     migrantOnly: migrantOnly)
