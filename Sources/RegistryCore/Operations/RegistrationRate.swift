@@ -12,22 +12,17 @@ struct RateCounts: Sendable {
     var rate: Double? { known == 0 ? nil : Double(registered) / Double(known) }
 
     /// The counts per area of `selection` on `date`, by ``AreaSelection/groupKey(_:)``.
-    static func byArea(_ db: Database, _ selection: AreaSelection, on date: CivilDate,
-                       restrictedTo extra: (sql: String, arguments: StatementArguments)? = nil) throws -> [String: RateCounts] {
+    static func byArea(_ db: Database, _ selection: AreaSelection, on date: CivilDate) throws -> [String: RateCounts] {
         let day = date.description
         var arguments: StatementArguments = [day, day, day]
         arguments += selection.unitCondition.arguments
-        var sql = """
+        let sql = """
             SELECT \(selection.groupColumn), count(*), coalesce(sum(u.registered_on <= ?), 0)
             FROM unit u
             WHERE u.kind = 'rental' AND u.discovered_on <= ? AND (u.closed_on IS NULL OR u.closed_on > ?)
               AND \(selection.unitCondition.sql)
+            GROUP BY 1
             """
-        if let extra {
-            sql += " AND " + extra.sql
-            arguments += extra.arguments
-        }
-        sql += " GROUP BY 1"
         var counts: [String: RateCounts] = [:]
         for row in try db.cachedRows(sql: sql, arguments: arguments) {
             counts[row[0]] = RateCounts(known: row[1], registered: row[2])
@@ -125,11 +120,47 @@ public struct RegistrationTrend: RegistryRequest {
         guard dates.count <= Self.maxPoints else {
             throw RegistryError.invalid("to", "asks for more than \(Self.maxPoints) points; use a shorter range or a longer step")
         }
-        let selection = try AreaSelection(context.db, level: .county, parent: nil)
-        let inArea = record.containsCondition(alias: "u")
-        return Result(points: try dates.map { date in
-            let c = try RateCounts.byArea(context.db, selection, on: date, restrictedTo: inArea)["*"] ?? RateCounts(known: 0, registered: 0)
-            return Point(date: date, known: c.known, registered: c.registered, rate: c.rate)
-        })
+        // One pass over the area's rental units, whatever the number of points: each unit
+        // is known from the first point on or after its discovery until the first point on
+        // or after its closing, and registered from the first point on or after its filing.
+        // Counting by difference arrays keeps the boundaries exactly as the per-date rate.
+        let days = dates.map(\.description)
+        var known = [Int](repeating: 0, count: days.count + 1)
+        var registered = [Int](repeating: 0, count: days.count + 1)
+        let inArea = record.containsFilter(alias: "u")
+        /// The first point on or after `day`.
+        func firstPoint(onOrAfter day: String) -> Int {
+            var low = 0, high = days.count
+            while low < high {
+                let middle = (low + high) / 2
+                if days[middle] < day { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+        let statement = try RawStatement(context.db, "SELECT discovered_on, registered_on, closed_on FROM unit u WHERE u.kind = 'rental' AND \(inArea.sql)")
+        for (index, code) in inArea.codes.enumerated() { statement.bind(Int32(index + 1), code) }
+        try statement.each { columns in
+            let start = firstPoint(onOrAfter: columns.string(0))
+            let end = columns.text(2).map { firstPoint(onOrAfter: $0) } ?? days.count
+            guard start < end else { return }
+            known[start] += 1
+            known[end] -= 1
+            if let filed = columns.text(1) {
+                let from = max(start, firstPoint(onOrAfter: filed))
+                if from < end {
+                    registered[from] += 1
+                    registered[end] -= 1
+                }
+            }
+        }
+        var points: [Point] = []
+        var knownCount = 0, registeredCount = 0
+        for (index, date) in dates.enumerated() {
+            knownCount += known[index]
+            registeredCount += registered[index]
+            let counts = RateCounts(known: knownCount, registered: registeredCount)
+            points.append(Point(date: date, known: counts.known, registered: counts.registered, rate: counts.rate))
+        }
+        return Result(points: points)
     }
 }

@@ -57,6 +57,17 @@ struct RawStatement {
         return try body(Columns(handle: handle))
     }
 
+    /// Steps through every row, reading each with `body`.
+    func each(_ body: (Columns) throws -> Void) throws {
+        defer { sqlite3_reset(handle) }
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else { throw failure(code) }
+            try body(Columns(handle: handle))
+        }
+    }
+
     private func failure(_ code: Int32) -> DatabaseError {
         let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
         return DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: statement.sql)
