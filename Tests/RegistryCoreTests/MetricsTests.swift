@@ -210,3 +210,33 @@ struct DemographicsTests {
         }
     }
 }
+
+@Suite("Trend against the per-date rate")
+struct TrendAgreementTests {
+    @Test("every trend point equals the registration rate computed on its date, on generated data")
+    func agrees() throws {
+        let t = try TestRegistry()
+        let folder = t.folder + "/gen"
+        _ = try CountyGenerator(residents: 800, seed: 11).write(to: folder)
+        for kind in [CSVImport.Kind.areas, .units] {
+            _ = try CSVImport(kind: kind).run(t.registry, path: "\(folder)/\(kind.rawValue).csv", operator: "x")
+        }
+        // Close a few units so that closings fall between points.
+        let units = try t.registry.read { try String.fetchAll($0, sql: "SELECT unit_id FROM unit WHERE kind = 'rental' AND discovered_on < '2025-04-01' AND (registered_on IS NULL OR registered_on < '2025-04-01') LIMIT 20") }
+        for (index, unit) in units.enumerated() {
+            try t.ok("unit.close", #"{"unitId":"\#(unit)","date":"2025-\#(String(format: "%02d", 4 + index % 9))-1\#(index % 10)"}"#)
+        }
+        for area in ["411525", "411525003", "411525001001"] {
+            let points = try t.ok("metrics.trend", #"{"area":"\#(area)","from":"2025-03-03","to":"2026-10-01","step":"week"}"#)["points"]!.arrayValue!
+            #expect(points.count > 70)
+            let level = area.count == 6 ? "county" : area.count == 9 ? "subdistrict" : "community"
+            for point in points.enumerated().filter({ $0.offset % 9 == 0 }).map(\.element) {
+                let date = point["date"]!.stringValue!
+                let row = try t.ok("metrics.registrationRate", #"{"level":"\#(level)","asOf":"\#(date)"}"#)["rows"]!.arrayValue!
+                    .first { $0["code"] == .string(area) }!
+                #expect(point["known"] == row["known"], "\(area) \(date)")
+                #expect(point["registered"] == row["registered"], "\(area) \(date)")
+            }
+        }
+    }
+}
