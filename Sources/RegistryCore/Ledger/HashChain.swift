@@ -46,7 +46,9 @@ enum HashChain {
         var text = previous
         text += "\n"
         JSONWriter.write(.array(values), into: &text)
-        let digest = SHA256.hash(data: Data(text.utf8))
+        var hasher = SHA256()
+        text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        let digest = hasher.finalize()
         let hex: [UInt8] = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(64)
