@@ -287,11 +287,3 @@ extension RegistryError {
         return .storage("\(error)")
     }
 }
-
-extension Character {
-    /// 0 to 9 only (not other scripts' digits), checked without Unicode property tables.
-    var isASCIIDigit: Bool {
-        guard let ascii = asciiValue else { return false }
-        return ascii >= 0x30 && ascii <= 0x39
-    }
-}

@@ -91,3 +91,11 @@ public struct PageLimit: Decodable, Sendable {
         self.value = value
     }
 }
+
+extension Character {
+    /// 0 to 9 only (not other scripts' digits), checked without Unicode property tables.
+    var isASCIIDigit: Bool {
+        guard let ascii = asciiValue else { return false }
+        return ascii >= 0x30 && ascii <= 0x39
+    }
+}

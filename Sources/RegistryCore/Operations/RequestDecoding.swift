@@ -72,7 +72,8 @@ enum RequestDecoding {
         case is Int.Type, is Int64.Type: "an integer"
         case is Double.Type: "a number"
         default:
-            if "\(type)".hasPrefix("Dictionary") || "\(type)".contains("Landlord") { "an object" }
+            // JSONValueDecoder reports a missing object as [String: Any] and a missing array as [Any].
+            if "\(type)".hasPrefix("Dictionary") { "an object" }
             else if "\(type)".hasPrefix("Array") { "an array" }
             else { "a \(type)" }
         }
