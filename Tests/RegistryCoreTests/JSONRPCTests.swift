@@ -11,7 +11,7 @@ struct JSONRPCTests {
 
     /// The responses to `lines`, sent as one group, parsed.
     func send(_ s: JSONRPCServer, _ lines: String...) throws -> [JSONValue] {
-        try s.respond(to: lines.map { .line(Data($0.utf8)) }).map { try JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
+        try s.respond(to: lines.map { .line(Data($0.utf8)) }).map { try JSONParser.parse(Data($0.utf8)) }
     }
 
     func code(_ response: JSONValue) -> Int64? { response["error"]?["code"]?.intValue }
@@ -188,7 +188,7 @@ struct JSONRPCTests {
     @Test("an over-long line is answered with line_too_long and id null")
     func tooLong() throws {
         let t = try TestRegistry()
-        let r = try server(t).respond(to: [.tooLong]).map { try JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
+        let r = try server(t).respond(to: [.tooLong]).map { try JSONParser.parse(Data($0.utf8)) }
         #expect(code(r[0]) == -32600)
         #expect(r[0]["id"] == .null)
         #expect(r[0]["error"]?["data"]?["reason"] == .string("line_too_long"))

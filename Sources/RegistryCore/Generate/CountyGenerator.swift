@@ -137,7 +137,7 @@ public struct CountyGenerator {
     private func writeUnits(_ layout: Layout, to path: String) throws(RegistryError) -> (Int, Int) {
         let sink = try OutputSink.file(path)
         var rng = SplitMix64(seed: seed &+ 1)
-        var people = PersonFactory(seed: seed &+ 2, countyCode: countyCode)
+        var people = PersonFactory()
         try sink.append {
             CSVText.appendRow(["unit_id", "grid", "address", "kind", "landlord_name", "landlord_id_number", "landlord_phone",
                                "discovered_on", "registered_on"], to: &$0)
@@ -201,7 +201,7 @@ public struct CountyGenerator {
     private func writeResidents(_ layout: Layout, to path: String) throws(RegistryError) -> (Int, Int) {
         let sink = try OutputSink.file(path)
         var rng = SplitMix64(seed: seed &+ 3)
-        var people = PersonFactory(seed: seed &+ 4, countyCode: countyCode)
+        var people = PersonFactory()
         try sink.append {
             CSVText.appendRow(["id_number", "name", "phone", "hukou_code", "unit_id", "moved_in", "moved_out"], to: &$0)
         }

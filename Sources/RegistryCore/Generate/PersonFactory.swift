@@ -12,11 +12,6 @@ struct PersonFactory {
     }
 
     private var counters: [String: Int] = [:]
-    private let countyCode: String
-
-    init(seed: UInt64, countyCode: String) {
-        self.countyCode = countyCode
-    }
 
     /// A person of `age` whole years on `on` (roughly), registered in `hukou`.
     mutating func person(hukou: String, age: Int, male: Bool, on date: CivilDate, rng: inout SplitMix64,

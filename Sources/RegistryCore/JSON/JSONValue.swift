@@ -82,58 +82,6 @@ extension Array: JSONRepresentable where Element: JSONRepresentable {
     public var json: JSONValue { .array(map(\.json)) }
 }
 
-extension JSONValue: Codable {
-    public init(from decoder: any Decoder) throws {
-        if let keyed = try? decoder.container(keyedBy: AnyCodingKey.self) {
-            var pairs: [(String, JSONValue)] = []
-            for key in keyed.allKeys.sorted(by: { $0.stringValue < $1.stringValue }) {
-                pairs.append((key.stringValue, try keyed.decode(JSONValue.self, forKey: key)))
-            }
-            self = .object(pairs)
-            return
-        }
-        if var unkeyed = try? decoder.unkeyedContainer() {
-            var items: [JSONValue] = []
-            while !unkeyed.isAtEnd { items.append(try unkeyed.decode(JSONValue.self)) }
-            self = .array(items)
-            return
-        }
-        let single = try decoder.singleValueContainer()
-        if single.decodeNil() {
-            self = .null
-        } else if let b = try? single.decode(Bool.self) {
-            self = .bool(b)
-        } else if let i = try? single.decode(Int64.self) {
-            self = .int(i)
-        } else if let d = try? single.decode(Double.self) {
-            self = .double(d)
-        } else {
-            self = .string(try single.decode(String.self))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        switch self {
-        case .null:
-            var c = encoder.singleValueContainer(); try c.encodeNil()
-        case let .bool(b):
-            var c = encoder.singleValueContainer(); try c.encode(b)
-        case let .int(i):
-            var c = encoder.singleValueContainer(); try c.encode(i)
-        case let .double(d):
-            var c = encoder.singleValueContainer(); try c.encode(d)
-        case let .string(s):
-            var c = encoder.singleValueContainer(); try c.encode(s)
-        case let .array(items):
-            var c = encoder.unkeyedContainer()
-            for item in items { try c.encode(item) }
-        case let .object(pairs):
-            var c = encoder.container(keyedBy: AnyCodingKey.self)
-            for (key, value) in pairs { try c.encode(value, forKey: AnyCodingKey(key)) }
-        }
-    }
-}
-
 /// A coding key made from any string.
 public struct AnyCodingKey: CodingKey, Sendable {
     public var stringValue: String

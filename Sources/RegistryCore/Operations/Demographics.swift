@@ -114,4 +114,3 @@ public struct Demographics: RegistryRequest {
     }
 }
 
-typealias DatabaseRow = GRDB.Row

@@ -11,7 +11,7 @@ struct AreaRecord: Sendable {
     /// The community this area is in (itself for a community, `nil` above).
     var community: String?
 
-    static let columns = "code, name, level, parent, subdistrict, community"
+    private static let byCode = "SELECT code, name, level, parent, subdistrict, community FROM area WHERE code = ?"
 
     init(row: Row) {
         code = row[0]
@@ -23,8 +23,7 @@ struct AreaRecord: Sendable {
     }
 
     static func find(_ db: Database, code: String) throws -> AreaRecord? {
-        try db.withFirstRow(sql: "SELECT code, name, level, parent, subdistrict, community FROM area WHERE code = ?",
-                            arguments: [code], AreaRecord.init(row:))
+        try db.withFirstRow(sql: byCode, arguments: [code], AreaRecord.init(row:))
     }
 
     /// The area `code`, or `unknown_area` blamed on `field`.

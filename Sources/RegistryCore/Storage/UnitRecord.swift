@@ -52,10 +52,4 @@ struct UnitRecord: Sendable {
         }
         return unit
     }
-
-    /// How many people live in this unit now (open residences).
-    func occupants(_ db: Database) throws -> Int {
-        try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM residence WHERE unit = ? AND moved_out IS NULL"),
-                         arguments: [id]) ?? 0
-    }
 }
