@@ -49,7 +49,9 @@ let package = Package(
         ),
         .testTarget(
             name: "RegistryCoreTests",
-            dependencies: ["RegistryCore", "RegistryRPC"]
+            dependencies: ["RegistryCore", "RegistryRPC"],
+            // Fixtures are read from the source tree (#filePath), not bundled.
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "RegistryEndToEndTests",

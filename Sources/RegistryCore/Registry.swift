@@ -11,25 +11,34 @@ import GRDB
 public final class Registry: Sendable {
     /// The database file.
     public let path: String
+    /// The key file that seals its personal data (see ``RegistryKey``).
+    public let keyFile: String
     public let settings: RegistrySettings
     let queue: DatabaseQueue
 
     /// Creates a registry database at `path` for a county, or checks that the one there
     /// is for the same county (then it does nothing).
+    ///
+    /// A new registry gets a new key, written to `keyFile` (default: the database's path
+    /// with `.key` appended) with mode 0600, unless a key file is already there.
     /// - Throws: `county_mismatch` when the file keeps another county; `invalid_params`
-    ///   on a bad code or name.
+    ///   on a bad code or name; `key_mismatch` when the key file is another registry's.
     @discardableResult
-    public static func initialize(path: String, settings: RegistrySettings) throws(RegistryError) -> Registry {
+    public static func initialize(path: String, settings: RegistrySettings, keyFile: String? = nil) throws(RegistryError) -> Registry {
         guard settings.countyCode.count == 6, settings.countyCode.allSatisfy(\.isASCIIDigit),
               IDNumber.provinceCodes.contains(String(settings.countyCode.prefix(2))) else {
             throw .invalid("county", "'\(settings.countyCode)' is not a 6-digit county division code")
         }
         let name = settings.countyName.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty else { throw .invalid("name", "must not be empty") }
-        let queue = try openQueue(path: path)
+        let keyPath = keyFile ?? RegistryKey.defaultPath(forDatabase: path)
+        var (queue, key) = try openDatabase(path: path, keyPath: keyPath)
+        if try storageErrors({ try queue.read { try readSettings($0) } }) == nil && key == nil {
+            key = try RegistryKey.create(path: keyPath)
+            try install(key, keyPath: keyPath, in: queue)
+        }
         return try storageErrors {
             try queue.write { db in
-                try Migrations.prepare(db)
                 if let existing = try readSettings(db) {
                     guard existing.countyCode == settings.countyCode else {
                         throw RegistryError.conflict("county_mismatch", field: "county",
@@ -37,42 +46,74 @@ public final class Registry: Sendable {
                     }
                     return
                 }
-                try db.execute(sql: "INSERT INTO registry (id, county_code, county_name, migrant_scope, created_at) VALUES (1, ?, ?, ?, ?)",
-                               arguments: [settings.countyCode, name, settings.migrantScope.rawValue, Timestamp.now()])
+                try db.execute(sql: """
+                    INSERT INTO registry (id, county_code, county_name, migrant_scope, created_at, key_check) VALUES (1, ?, ?, ?, ?, ?)
+                    """, arguments: [settings.countyCode, name, settings.migrantScope.rawValue, Timestamp.now(), key?.checkValue])
                 try db.execute(sql: "INSERT INTO area (code, name, level) VALUES (?, ?, 'county')",
                                arguments: [settings.countyCode, name])
             }
             let stored = try queue.read { try readSettings($0) }!
-            return Registry(path: path, settings: stored, queue: queue)
+            return Registry(path: path, keyFile: keyPath, settings: stored, queue: queue)
         }
     }
 
     /// Opens an existing registry database, migrating an older schema.
+    ///
+    /// The key is read from `keyFile` (default: the database's path with `.key` appended).
+    /// Without a key file the registry still opens: statistics, masked lists, checks and
+    /// backups work, and whatever needs an ID number in the clear (a lookup, a
+    /// registration, a reveal) fails with `key_missing`.
     /// - Throws: `no_database` when there is no file at `path`, `not_initialized` when it
-    ///   holds no county yet, `schema_too_new` for a file from a newer program.
-    public static func open(path: String) throws(RegistryError) -> Registry {
+    ///   holds no county yet, `schema_too_new` for a file from a newer program,
+    ///   `key_mismatch` when the key file is another registry's.
+    public static func open(path: String, keyFile: String? = nil) throws(RegistryError) -> Registry {
         guard FileManager.default.fileExists(atPath: path) else {
             throw RegistryError(.notFound, reason: "no_database",
                                 message: "no registry database at \(path): run `registry init --county CODE --name NAME` first, or name one with --db or REGISTRY_DB")
         }
-        let queue = try openQueue(path: path)
+        let keyPath = keyFile ?? RegistryKey.defaultPath(forDatabase: path)
+        let (queue, _) = try openDatabase(path: path, keyPath: keyPath)
         return try storageErrors {
-            let settings = try queue.write { db -> RegistrySettings? in
-                try Migrations.prepare(db)
-                return try readSettings(db)
-            }
-            guard let settings else {
+            guard let settings = try queue.read({ try readSettings($0) }) else {
                 throw RegistryError(.notFound, reason: "not_initialized",
                                     message: "\(path) holds no county yet: run `registry init --county CODE --name NAME`")
             }
-            return Registry(path: path, settings: settings, queue: queue)
+            return Registry(path: path, keyFile: keyPath, settings: settings, queue: queue)
         }
     }
 
-    private init(path: String, settings: RegistrySettings, queue: DatabaseQueue) {
+    private init(path: String, keyFile: String, settings: RegistrySettings, queue: DatabaseQueue) {
         self.path = path
+        self.keyFile = keyFile
         self.settings = settings
         self.queue = queue
+    }
+
+    /// Opens the file, brings its schema up to date and installs the key's SQL functions.
+    /// - Returns: the connection and the key (`nil` when there is no key file).
+    private static func openDatabase(path: String, keyPath: String) throws(RegistryError) -> (DatabaseQueue, RegistryKey?) {
+        var key = try RegistryKey.load(path: keyPath)
+        let queue = try openQueue(path: path)
+        try install(key, keyPath: keyPath, in: queue)
+        try storageErrors {
+            try Migrations.prepare(queue, key: key) { () throws(RegistryError) -> RegistryKey in
+                // An older database being sealed for the first time gets its key now.
+                let created = try RegistryKey.create(path: keyPath)
+                try install(created, keyPath: keyPath, in: queue)
+                key = created
+                return created
+            }
+        }
+        let stored = try storageErrors { try queue.read { try String.fetchOne($0, sql: "SELECT key_check FROM registry WHERE id = 1") } }
+        if let stored, let key, stored != key.checkValue {
+            throw RegistryError(.internalError, reason: "key_mismatch", field: "keyFile",
+                                message: "the key file \(keyPath) is not this registry's key: name the right one with --key-file or REGISTRY_KEY_FILE")
+        }
+        return (queue, key)
+    }
+
+    private static func install(_ key: RegistryKey?, keyPath: String, in queue: DatabaseQueue) throws(RegistryError) {
+        try storageErrors { queue.inDatabase { PersonalDataCipher.install(in: $0, key: key, keyFile: keyPath) } }
     }
 
     private static func openQueue(path: String) throws(RegistryError) -> DatabaseQueue {
@@ -279,6 +320,10 @@ extension RegistryError {
     static func fromDatabase(_ error: any Error) -> RegistryError {
         if let registry = error as? RegistryError { return registry }
         if let db = error as? DatabaseError {
+            if let message = db.message, message.hasPrefix(PersonalDataCipher.keyMissingPrefix) {
+                return RegistryError(.internalError, reason: "key_missing", field: "keyFile",
+                                     message: String(message.dropFirst(PersonalDataCipher.keyMissingPrefix.count)))
+            }
             if db.resultCode == .SQLITE_CONSTRAINT {
                 return .conflict("constraint_violated", "the database refused the change: \(db.message ?? "constraint failed")")
             }

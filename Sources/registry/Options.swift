@@ -7,12 +7,20 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "The database file (default: $REGISTRY_DB, else registry.sqlite).")
     var db: String?
 
+    @Option(name: .customLong("key-file"), help: "The key file that seals ID numbers and phones (default: $REGISTRY_KEY_FILE, else the database's path + .key).")
+    var keyFileOption: String?
+
     @Option(name: .customLong("operator"), help: "Who acts, recorded on every event and audit entry (default: $REGISTRY_OPERATOR).")
     var actor: String?
 
     /// The database path: `--db`, else `REGISTRY_DB`, else `registry.sqlite` in the current folder.
     var path: String {
         db ?? ProcessInfo.processInfo.environment["REGISTRY_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "registry.sqlite"
+    }
+
+    /// The key file: `--key-file`, else `REGISTRY_KEY_FILE`, else `nil` (the database's path + `.key`).
+    var keyFile: String? {
+        keyFileOption ?? ProcessInfo.processInfo.environment["REGISTRY_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// The operator: `--operator`, else `REGISTRY_OPERATOR`, else the login name.
@@ -25,7 +33,7 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     func open() throws -> Registry {
-        try refusals { () throws(RegistryError) in try Registry.open(path: path) }
+        try refusals { () throws(RegistryError) in try Registry.open(path: path, keyFile: keyFile) }
     }
 }
 

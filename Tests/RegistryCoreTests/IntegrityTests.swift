@@ -43,34 +43,6 @@ struct IntegrityTests {
         #expect(verdict.firstBroken == broken)
     }
 
-    @Test("a database from before the chains (schema 1) is migrated: hashes filled, checks pass")
-    func migratesVersion1() throws {
-        let t = try populated()
-        try t.registry.queue.writeWithoutTransaction { db in
-            try db.execute(sql: """
-                ALTER TABLE ledger_event DROP COLUMN hash;
-                ALTER TABLE audit_entry DROP COLUMN hash;
-                CREATE INDEX ledger_event_date ON ledger_event(date);
-                PRAGMA user_version = 1;
-                """)
-        }
-        let reopened = try Registry.open(path: t.path)
-        #expect(try reopened.check().isSound)
-        let (version, dateIndex) = try reopened.read { db in
-            (try Int.fetchOne(db, sql: "PRAGMA user_version"),
-             try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE name = 'ledger_event_date'"))
-        }
-        #expect(version == 2)
-        #expect(dateIndex == 0)
-        // Still append-only after the migration.
-        #expect(throws: DatabaseError.self) {
-            try reopened.queue.writeWithoutTransaction { try $0.execute(sql: "UPDATE ledger_event SET name = 'x'") }
-        }
-        // And the chain goes on from the migrated rows.
-        _ = try reopened.perform(method: "unit.add", params: try JSONParser.parse(Data(#"{"grid":"411525003001001","address":"a","kind":"owner","discoveredOn":"2025-03-01"}"#.utf8)), operator: "x")
-        #expect(try reopened.check().isSound)
-    }
-
     @Test("a backup is a new file that passes the check and holds the same rows")
     func backup() throws {
         let t = try populated()

@@ -40,7 +40,7 @@ public struct Export {
         try registry.streamingReads()
         let summary = try registry.read { db in
             let query = LedgerQuery(area: try area.map { try AreaRecord.require(db, code: $0, field: "area") },
-                                    from: from, to: to, after: after)
+                                    from: from, to: to, after: after, reveal: reveal)
             filters = query.auditFilters
             let (sql, arguments) = query.sql()
             if format == .csv {
@@ -69,7 +69,7 @@ public struct Export {
         try registry.streamingReads()
         let summary = try registry.read { db in
             let query = RosterQuery(asOf: asOf, area: try area.map { try AreaRecord.require(db, code: $0, field: "area") },
-                                    migrantOnly: migrantOnly)
+                                    migrantOnly: migrantOnly, reveal: reveal)
             filters = query.auditFilters
             let (sql, arguments) = query.sql(settings: registry.settings)
             if format == .csv {

@@ -29,9 +29,9 @@ enum HashChain {
 
     static let ledger = Table(
         name: "ledger_event",
-        columns: ["seq", "type", "date", "id_number", "name", "sex", "birth_date", "hukou_code", "migrant",
+        columns: ["seq", "type", "date", "resident", "id_masked", "name", "sex", "birth_date", "hukou_code", "migrant",
                   "unit_id", "address", "grid", "community", "subdistrict", "operator", "recorded_at"],
-        integerColumns: ["seq", "migrant"])
+        integerColumns: ["seq", "resident", "migrant"])
 
     static let audit = Table(
         name: "audit_entry",
@@ -113,12 +113,14 @@ enum HashChain {
     /// before the chains). Rows that have one keep it.
     static func fill(_ db: Database, _ table: Table) throws {
         var previous = genesis
-        let rows = try Row.fetchAll(db, sql: "SELECT \(table.columns.joined(separator: ", ")), hash FROM \(table.name) ORDER BY seq")
-        for row in rows {
+        // A cursor, not an array: a million events must not be held in memory. Updating the
+        // hash of the row just read does not move it in the rowid order the cursor walks.
+        let rows = try Row.fetchCursor(db, sql: "SELECT \(table.columns.joined(separator: ", ")), hash FROM \(table.name) ORDER BY seq")
+        while let row = try rows.next() {
             let stored: String? = row[table.columns.count]
             let hash = stored ?? link(previous: previous, values: values(of: row, table))
             if stored == nil {
-                try db.execute(sql: "UPDATE \(table.name) SET hash = ? WHERE seq = ?", arguments: [hash, row[0] as Int64])
+                try db.cachedStatement(sql: "UPDATE \(table.name) SET hash = ? WHERE seq = ?").execute(arguments: [hash, row[0] as Int64])
             }
             previous = hash
         }

@@ -39,15 +39,15 @@ struct LedgerEvent: Sendable {
         let seq = tip.seq + 1
         let values: [JSONValue] = [
             .int(seq), .string(type.rawValue), .string(date.description),
-            .optional(person?.idNumber), .optional(person?.name), .optional(person?.sex.rawValue),
+            .optional(person.map { $0.id }), .optional(person?.maskedIDNumber), .optional(person?.name), .optional(person?.sex.rawValue),
             .optional(person?.birthDate), .optional(person?.hukouCode), .optional(migrant.map { Int64($0 ? 1 : 0) }),
             .string(unit.unitId), .string(unit.address), .string(unit.grid), .string(unit.community),
             .string(unit.subdistrict), .string(context.actor), .string(context.now),
         ]
         let statement = try RawStatement(context.db, """
-            INSERT INTO ledger_event (seq, type, date, id_number, name, sex, birth_date, hukou_code, migrant,
+            INSERT INTO ledger_event (seq, type, date, resident, id_masked, name, sex, birth_date, hukou_code, migrant,
                                       unit_id, address, grid, community, subdistrict, operator, recorded_at, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for (index, value) in values.enumerated() {
             switch value {
@@ -57,7 +57,7 @@ struct LedgerEvent: Sendable {
             }
         }
         let hash = HashChain.link(previous: tip.hash, values: values)
-        statement.bind(17, hash)
+        statement.bind(Int32(values.count + 1), hash)
         try statement.run()
         context.chainTips.ledger = (seq, hash)
     }

@@ -8,11 +8,17 @@ struct LedgerQuery {
     var to: CivilDate?
     /// Only events with a larger `seq`.
     var after: Int64?
+    /// Whether to open the sealed ID numbers (it needs the key): only for a reveal.
+    var reveal = false
 
-    static let columns = """
-        e.seq, e.type, e.date, e.id_number, e.name, e.sex, e.birth_date, e.hukou_code, e.migrant,
-        e.unit_id, e.address, e.grid, e.community, e.subdistrict, e.operator, e.recorded_at
+    /// The event's columns, and last the ID number in the clear when revealing.
+    var columns: String {
         """
+        e.seq, e.type, e.date, e.id_masked, e.name, e.sex, e.birth_date, e.hukou_code, e.migrant,
+        e.unit_id, e.address, e.grid, e.community, e.subdistrict, e.operator, e.recorded_at,
+        \(reveal ? ResidentRecord.openedIDNumber(resident: "e.resident") : "NULL")
+        """
+    }
 
     /// The SELECT statement and its arguments; `limit` adds a LIMIT clause.
     func sql(limit: Int? = nil) -> (String, StatementArguments) {
@@ -25,7 +31,7 @@ struct LedgerQuery {
         }
         if let from { conditions.append("e.date >= ?"); arguments += [from.description] }
         if let to { conditions.append("e.date <= ?"); arguments += [to.description] }
-        var sql = "SELECT \(Self.columns) FROM ledger_event e WHERE \(conditions.joined(separator: " AND ")) ORDER BY e.seq"
+        var sql = "SELECT \(columns) FROM ledger_event e WHERE \(conditions.joined(separator: " AND ")) ORDER BY e.seq"
         if let limit { sql += " LIMIT ?"; arguments += [limit] }
         return (sql, arguments)
     }
@@ -41,7 +47,10 @@ struct LedgerEventRow {
     var seq: Int64
     var type: String
     var date: String
+    /// The masked ID number.
     var idNumber: String?
+    /// The ID number in the clear, read only for a reveal.
+    var clearIDNumber: String?
     var name: String?
     var sex: String?
     var birthDate: String?
@@ -59,10 +68,11 @@ struct LedgerEventRow {
         seq = row[0]; type = row[1]; date = row[2]; idNumber = row[3]; name = row[4]; sex = row[5]
         birthDate = row[6]; hukouCode = row[7]; migrant = row[8]; unitId = row[9]; address = row[10]
         grid = row[11]; community = row[12]; subdistrict = row[13]; actor = row[14]; recordedAt = row[15]
+        clearIDNumber = row[16]
     }
 
     func shownIDNumber(reveal: Bool) -> String? {
-        idNumber.map { reveal ? $0 : IDNumber.mask($0) }
+        reveal ? clearIDNumber ?? idNumber : idNumber
     }
 
     /// The contract's JSON event object.

@@ -6,6 +6,8 @@ struct RosterQuery {
     var asOf: CivilDate
     var area: AreaRecord?
     var migrantOnly: Bool
+    /// Whether to open the sealed ID numbers (it needs the key): only for a reveal.
+    var reveal = false
 
     func sql(settings: RegistrySettings) -> (String, StatementArguments) {
         let migrant = settings.migrantSQL(hukou: "r.hukou_code", subdistrict: "u.subdistrict")
@@ -18,8 +20,9 @@ struct RosterQuery {
         }
         if migrantOnly { conditions.append(migrant) }
         let sql = """
-            SELECT r.id_number, r.name, r.sex, r.birth_date, r.hukou_code, \(migrant),
-                   u.unit_id, u.address, u.grid, u.community, u.subdistrict, x.moved_in
+            SELECT r.id_masked, r.name, r.sex, r.birth_date, r.hukou_code, \(migrant),
+                   u.unit_id, u.address, u.grid, u.community, u.subdistrict, x.moved_in,
+                   \(reveal ? "registry_open('\(PersonalDataCipher.Label.residentID)', r.id_cipher)" : "NULL")
             FROM residence x JOIN unit u ON u.id = x.unit JOIN resident r ON r.id = x.resident
             WHERE \(conditions.joined(separator: " AND "))
             ORDER BY u.grid, u.unit_id, x.moved_in, r.id
@@ -34,16 +37,18 @@ struct RosterQuery {
 
 /// One person of a roster.
 struct RosterRow {
-    var idNumber: String, name: String, sex: String, birthDate: String, hukouCode: String
+    /// The masked ID number, and the clear one when revealing.
+    var idNumber: String, clearIDNumber: String?, name: String, sex: String, birthDate: String, hukouCode: String
     var migrant: Bool
     var unitId: String, address: String, grid: String, community: String, subdistrict: String, movedIn: String
 
     init(row: Row) {
         idNumber = row[0]; name = row[1]; sex = row[2]; birthDate = row[3]; hukouCode = row[4]; migrant = row[5]
         unitId = row[6]; address = row[7]; grid = row[8]; community = row[9]; subdistrict = row[10]; movedIn = row[11]
+        clearIDNumber = row[12]
     }
 
-    func shownIDNumber(reveal: Bool) -> String { reveal ? idNumber : IDNumber.mask(idNumber) }
+    func shownIDNumber(reveal: Bool) -> String { reveal ? clearIDNumber ?? idNumber : idNumber }
 
     /// The contract's JSON roster item.
     func json(reveal: Bool) -> JSONValue {

@@ -89,7 +89,7 @@ public struct GetHousehold: RegistryRequest {
         // Members are the people of the household whose open residence is in its unit:
         // someone who moved away is no longer counted, without rewriting any row.
         let rows = try db.cachedRows(sql: """
-            SELECT r.id_number, r.name, m.relation
+            SELECT r.id_masked, r.name, m.relation
             FROM household_member m
             JOIN resident r ON r.id = m.resident
             JOIN residence x ON x.resident = r.id AND x.moved_out IS NULL AND x.unit = ?
@@ -97,6 +97,6 @@ public struct GetHousehold: RegistryRequest {
             ORDER BY m.relation <> 'head', x.moved_in, r.id
             """, arguments: [unitRow, householdId])
         return Result(householdId: householdId, unitId: unit.unitId,
-                      members: rows.map { (IDNumber.mask($0[0]), $0[1], $0[2]) })
+                      members: rows.map { ($0[0], $0[1], $0[2]) })
     }
 }

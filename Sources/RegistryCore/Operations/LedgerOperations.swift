@@ -24,7 +24,7 @@ public struct LedgerEvents: RegistryRequest {
         let reveal = try Reveal(reveal: reveal, purpose: purpose)
         let limit = (limit ?? .standard).value
         let query = LedgerQuery(area: try area.map { try AreaRecord.require(context.db, code: $0, field: "area") },
-                                from: from, to: to, after: after)
+                                from: from, to: to, after: after, reveal: reveal.reveal)
         let (sql, arguments) = query.sql(limit: limit + 1)
         let rows = try context.db.cachedRows(sql: sql, arguments: arguments).map(LedgerEventRow.init(row:))
         let page = rows.prefix(limit)
@@ -54,7 +54,7 @@ public struct LedgerRoster: RegistryRequest {
     public func execute(in context: OperationContext) throws -> Result {
         let reveal = try Reveal(reveal: reveal, purpose: purpose)
         let query = RosterQuery(asOf: asOf, area: try area.map { try AreaRecord.require(context.db, code: $0, field: "area") },
-                                migrantOnly: migrantOnly ?? true)
+                                migrantOnly: migrantOnly ?? true, reveal: reveal.reveal)
         let (sql, arguments) = query.sql(settings: context.settings)
         let rows = try context.db.cachedRows(sql: sql, arguments: arguments).map(RosterRow.init(row:))
         try reveal.audit(context, method: Self.method, filters: query.auditFilters, count: rows.count)

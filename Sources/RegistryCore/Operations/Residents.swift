@@ -85,7 +85,7 @@ public struct RegisterResident: RegistryRequest {
             person = known
         } else {
             person = ResidentRecord(idNumber: idNumber, name: name, hukouCode: hukouCode ?? idNumber.divisionCode, phone: phone)
-            try person.insert(db)
+            try person.insert(db, idNumber: idNumber)
         }
 
         let insert = try RawStatement(db, "INSERT INTO residence (resident, unit, moved_in) VALUES (?, ?, ?)")
@@ -171,7 +171,8 @@ public struct GetResident: RegistryRequest {
         let subdistrict: String = rows.last.map { $0[3] } ?? ""
         let migrant = context.settings.isMigrant(hukouCode: person.hukouCode, subdistrict: subdistrict)
         try reveal.audit(context, method: Self.method, filters: .object([("idNumber", .string(person.maskedIDNumber))]), count: 1)
-        return Result(person: person, shownIDNumber: person.shownIDNumber(reveal: reveal.reveal), migrant: migrant,
+        // The person was found by this very number: a reveal shows it, no need to open the sealed copy.
+        return Result(person: person, shownIDNumber: reveal.reveal ? idNumber.value : person.maskedIDNumber, migrant: migrant,
                       residences: rows.map { ($0[0], $0[1], $0[2]) })
     }
 }
@@ -240,7 +241,7 @@ public struct FindResidents: RegistryRequest {
         }
         arguments += [limit + 1]
         let rows = try db.cachedRows(sql: """
-            SELECT r.id, r.id_number, r.name, r.sex, r.birth_date, r.hukou_code, \(migrantSQL), ou.unit_id
+            SELECT r.id, r.id_masked, r.name, r.sex, r.birth_date, r.hukou_code, \(migrantSQL), ou.unit_id
             FROM resident r
             LEFT JOIN residence o ON o.resident = r.id AND o.moved_out IS NULL
             LEFT JOIN unit ou ON ou.id = o.unit
@@ -250,7 +251,7 @@ public struct FindResidents: RegistryRequest {
         let page = rows.prefix(limit)
         return Result(
             residents: page.map {
-                Item(idNumber: IDNumber.mask($0[1]), name: $0[2], sex: $0[3], birthDate: $0[4], hukouCode: $0[5],
+                Item(idNumber: $0[1], name: $0[2], sex: $0[3], birthDate: $0[4], hukouCode: $0[5],
                      migrant: $0[6], unitId: $0[7])
             },
             next: rows.count > limit ? page.last.map { $0[0] } : nil)

@@ -56,3 +56,10 @@ extension Registry {
         }
     }
 }
+
+extension Registry {
+    /// Copies every page of the WAL back into the database file and empties the WAL.
+    func checkpoint() throws(RegistryError) {
+        try storageErrors { try queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") } }
+    }
+}

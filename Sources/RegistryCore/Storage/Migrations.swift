@@ -3,20 +3,33 @@ import GRDB
 /// The schema versions and the steps between them.
 ///
 /// A new database gets `schema.sql` whole and is stamped with ``current`` in
-/// `PRAGMA user_version`. An older database is brought up step by step, each step in the
-/// same transaction as its new version number. A database from a newer program is refused
-/// rather than guessed at.
+/// `PRAGMA user_version`. An older database is brought up step by step, all steps and the
+/// new version number in one transaction: a migration that fails leaves the file as it
+/// was. A database from a newer program is refused rather than guessed at.
 enum Migrations {
     /// The version that `schema.sql` describes.
-    static let current = 2
+    static let current = 3
+
+    /// The ledger's chain as schema version 2 defined it: over the ID number in the clear.
+    static let ledgerVersion2 = HashChain.Table(
+        name: "ledger_event",
+        columns: ["seq", "type", "date", "id_number", "name", "sex", "birth_date", "hukou_code", "migrant",
+                  "unit_id", "address", "grid", "community", "subdistrict", "operator", "recorded_at"],
+        integerColumns: ["seq", "migrant"])
+
+    /// What a step may need besides the connection.
+    struct Context {
+        /// The registry's key, created for the migration when the database had none.
+        var key: RegistryKey
+    }
 
     /// The steps that bring version `n - 1` to version `n`, by `n`. Each change of
     /// `schema.sql` adds one, so that a database of any earlier version ends up with the
     /// same schema as a new one.
-    static let steps: [Int: @Sendable (Database) throws -> Void] = [
+    static let steps: [Int: @Sendable (Database, Context) throws -> Void] = [
         // 2: the hash chains of the ledger and the audit trail (and the ledger's indexes
         // reduced to one, as registrations write an event each).
-        2: { db in
+        2: { db, _ in
             try db.execute(sql: """
                 ALTER TABLE ledger_event ADD COLUMN hash TEXT CHECK (length(hash) = 64);
                 ALTER TABLE audit_entry ADD COLUMN hash TEXT CHECK (length(hash) = 64);
@@ -25,44 +38,158 @@ enum Migrations {
                 DROP INDEX IF EXISTS ledger_event_community;
                 CREATE INDEX IF NOT EXISTS ledger_event_subdistrict ON ledger_event(subdistrict, seq);
                 """)
-            for table in [HashChain.ledger, HashChain.audit] {
-                // The append-only trigger refuses the UPDATE that fills the hashes: set it
-                // aside for this step only, and put back its own stored definition.
-                let trigger = "\(table.name)_no_update"
-                let definition = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
-                                                     arguments: [trigger])
-                try db.execute(sql: "DROP TRIGGER IF EXISTS \(trigger)")
-                try HashChain.fill(db, table)
-                if let definition { try db.execute(sql: definition) }
+            for table in [ledgerVersion2, HashChain.audit] {
+                try withoutAppendOnlyTrigger(table, db) { try HashChain.fill(db, table) }
             }
+        },
+        // 3: personal data sealed. ID numbers and phones of residents and landlords are
+        // encrypted, residents are found by a blind index, and ledger events name the
+        // resident row with a masked ID number instead of holding the number. The tables
+        // are rebuilt (an UNIQUE, CHECKed column cannot be dropped in place), and the
+        // ledger's chain, which covered the clear numbers, is linked again over the new
+        // rows, after the old chain was verified: a migration does not launder tampering.
+        3: { db, context in
+            let verdict = try HashChain.verify(db, ledgerVersion2)
+            if let broken = verdict.firstBroken {
+                throw RegistryError(.internalError, reason: "chain_broken",
+                                    message: "the ledger's hash chain is broken at seq \(broken): the database was changed behind the registry's back, so it is not migrated; run `registry check` with the previous version and restore a backup")
+            }
+            try db.execute(sql: "ALTER TABLE registry ADD COLUMN key_check TEXT CHECK (key_check IS NULL OR length(key_check) = 32)")
+            try db.execute(sql: "UPDATE registry SET key_check = ?", arguments: [context.key.checkValue])
+            let L = PersonalDataCipher.Label.self
+            try rebuild("resident", db, copy: """
+                INSERT INTO resident (id, id_index, id_cipher, id_masked, name, sex, birth_date, hukou_code, phone_cipher)
+                SELECT id, registry_blind(id_number), registry_seal('\(L.residentID)', id_number), registry_mask(id_number),
+                       name, sex, birth_date, hukou_code, registry_seal('\(L.residentPhone)', phone)
+                FROM resident_v2 ORDER BY id
+                """)
+            try rebuild("unit", db, copy: """
+                INSERT INTO unit (id, unit_id, grid, community, subdistrict, address, kind, discovered_on, registered_on, closed_on,
+                                  landlord_name, landlord_id_masked, landlord_id_cipher, landlord_phone_cipher)
+                SELECT id, unit_id, grid, community, subdistrict, address, kind, discovered_on, registered_on, closed_on,
+                       landlord_name, registry_mask(landlord_id_number), registry_seal('\(L.landlordID)', landlord_id_number),
+                       registry_seal('\(L.landlordPhone)', landlord_phone)
+                FROM unit_v2 ORDER BY id
+                """)
+            try rebuild("ledger_event", db, copy: """
+                INSERT INTO ledger_event (seq, type, date, resident, id_masked, name, sex, birth_date, hukou_code, migrant,
+                                          unit_id, address, grid, community, subdistrict, operator, recorded_at, hash)
+                SELECT e.seq, e.type, e.date, r.id, registry_mask(e.id_number), e.name, e.sex, e.birth_date, e.hukou_code, e.migrant,
+                       e.unit_id, e.address, e.grid, e.community, e.subdistrict, e.operator, e.recorded_at, NULL
+                FROM ledger_event_v2 e LEFT JOIN resident r ON r.id_index = registry_blind(e.id_number)
+                ORDER BY e.seq
+                """)
+            try withoutAppendOnlyTrigger(HashChain.ledger, db) { try HashChain.fill(db, HashChain.ledger) }
         },
     ]
 
     /// Applies the schema to an empty database, or migrates an older one.
+    /// - Parameter key: the registry's key, when its key file exists; `createKey` makes one
+    ///   when a migration needs a key and there is none.
     /// - Throws: ``RegistryError`` `schema_too_new` when the file was written by a newer program.
-    static func prepare(_ db: Database) throws {
-        let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+    static func prepare(_ queue: DatabaseQueue, key: RegistryKey?, createKey: () throws(RegistryError) -> RegistryKey) throws {
+        let version = try queue.read { try Int.fetchOne($0, sql: "PRAGMA user_version") ?? 0 }
         if version == current { return }
         if version > current {
             throw RegistryError(.internalError, reason: "schema_too_new",
                                 message: "this database has schema version \(version), newer than this program's \(current): use a newer registry")
         }
         if version == 0 {
-            let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
-            guard tables == 0 else {
-                throw RegistryError(.internalError, reason: "not_a_registry",
-                                    message: "this file is an SQLite database, but not a registry")
-            }
-            try db.execute(sql: SchemaText.sql)
-        } else {
-            for step in (version + 1)...current {
-                guard let migrate = steps[step] else {
-                    throw RegistryError(.internalError, reason: "schema_too_old",
-                                        message: "no migration from schema version \(step - 1)")
+            try queue.write { db in
+                let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
+                guard tables == 0 else {
+                    throw RegistryError(.internalError, reason: "not_a_registry",
+                                        message: "this file is an SQLite database, but not a registry")
                 }
-                try migrate(db)
+                try db.execute(sql: SchemaText.sql)
+                try db.execute(sql: "PRAGMA user_version = \(current)")
+            }
+            return
+        }
+        let context = Context(key: try key ?? createKey())
+        // Rebuilding a table means dropping the old one while other tables refer to it:
+        // foreign keys are switched off for the migration (they cannot be switched inside a
+        // transaction), and checked whole before it commits. `legacy_alter_table` keeps the
+        // other tables' references naming the table, not its renamed old copy.
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA foreign_keys = OFF; PRAGMA legacy_alter_table = ON")
+            defer { try? db.execute(sql: "PRAGMA foreign_keys = ON; PRAGMA legacy_alter_table = OFF") }
+            try db.inTransaction(.immediate) {
+                for step in (version + 1)...current {
+                    guard let migrate = steps[step] else {
+                        throw RegistryError(.internalError, reason: "schema_too_old",
+                                            message: "no migration from schema version \(step - 1)")
+                    }
+                    try migrate(db, context)
+                }
+                if let violation = try Row.fetchOne(db, sql: "PRAGMA foreign_key_check") {
+                    throw RegistryError(.internalError, reason: "migration_failed",
+                                        message: "the migration would break a reference in \(violation[0] as String? ?? "?"): nothing was changed")
+                }
+                try db.execute(sql: "PRAGMA user_version = \(current)")
+                return .commit
             }
         }
-        try db.execute(sql: "PRAGMA user_version = \(current)")
+    }
+
+    /// Replaces `table` with its definition in `schema.sql` (and its indexes and triggers),
+    /// copying the rows with `copy`, which reads the old rows from `<table>_v2`.
+    private static func rebuild(_ table: String, _ db: Database, copy: String) throws {
+        let old = "\(table)_v2"
+        for row in try Row.fetchAll(db, sql: "SELECT type, name FROM sqlite_master WHERE tbl_name = ? AND (type = 'index' OR type = 'trigger') AND sql IS NOT NULL",
+                                    arguments: [table]) {
+            try db.execute(sql: "DROP \(row[0] as String) \(row[1] as String)")
+        }
+        try db.execute(sql: "ALTER TABLE \(table) RENAME TO \(old)")
+        for statement in SchemaText.statements(of: table) { try db.execute(sql: statement) }
+        try db.execute(sql: copy)
+        try db.execute(sql: "DROP TABLE \(old)")
+    }
+
+    private static func withoutAppendOnlyTrigger(_ table: HashChain.Table, _ db: Database, _ body: () throws -> Void) throws {
+        try withoutAppendOnlyTrigger(table.name, db, body)
+    }
+
+    /// Runs `body` with the table's append-only UPDATE trigger set aside, and puts back its
+    /// own stored definition after.
+    private static func withoutAppendOnlyTrigger(_ table: String, _ db: Database, _ body: () throws -> Void) throws {
+        let trigger = "\(table)_no_update"
+        let definition = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
+                                             arguments: [trigger])
+        try db.execute(sql: "DROP TRIGGER IF EXISTS \(trigger)")
+        try body()
+        if let definition { try db.execute(sql: definition) }
+    }
+}
+
+extension SchemaText {
+    /// The statements of `schema.sql` that create `table` and its indexes and triggers, in
+    /// file order. Statements end with `;` at the end of a line (a trigger's inner `;` is
+    /// followed by ` END;`), and comment lines are left out.
+    static func statements(of table: String) -> [String] {
+        var statements: [String] = []
+        var current = ""
+        for line in sql.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("--") || (current.isEmpty && line.trimmingCharacters(in: .whitespaces).isEmpty) { continue }
+            current += line + "\n"
+            if line.hasSuffix(";") {
+                statements.append(current)
+                current = ""
+            }
+        }
+        return statements.filter { statement in
+            let head = statement.prefix { $0 != "(" && $0 != "\n" }
+            let words = head.split(separator: " ")
+            if statement.hasPrefix("CREATE TABLE ") { return words.count > 2 && words[2] == table }
+            if statement.hasPrefix("CREATE INDEX ") || statement.hasPrefix("CREATE UNIQUE INDEX ") {
+                guard let on = words.firstIndex(of: "ON"), on + 1 < words.count else { return false }
+                return words[on + 1] == table
+            }
+            if statement.hasPrefix("CREATE TRIGGER ") {
+                guard let on = words.firstIndex(of: "ON"), on + 1 < words.count else { return false }
+                return words[on + 1] == table
+            }
+            return false
+        }
     }
 }

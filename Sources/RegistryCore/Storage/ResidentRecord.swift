@@ -2,24 +2,32 @@ import GRDB
 
 /// A row of `resident`.
 ///
-/// The ID number is read and written only here (``find(_:idNumber:)``, ``insert(_:)``):
-/// the one column access path, so that storing it encrypted later changes one file.
+/// The ID number and phone are sealed in the database (see ``PersonalDataCipher``): a
+/// person is found by the blind index of the ID number, the phone is opened as it is
+/// read, and the ID number itself is kept here only masked. This is the one place that
+/// reads or writes those columns of `resident`.
 struct ResidentRecord: Sendable {
     var id: Int64
-    var idNumber: String
+    /// The masked ID number (`411525********1234`), as stored beside the sealed one.
+    var maskedIDNumber: String
     var name: String
     var sex: Sex
     var birthDate: CivilDate
     var hukouCode: String
     var phone: String?
 
-    static let columns = "id, id_number, name, sex, birth_date, hukou_code, phone"
-    private static let byIDNumber = "SELECT \(columns) FROM resident WHERE id_number = ?"
+    static let columns = "id, id_masked, name, sex, birth_date, hukou_code, registry_open('\(PersonalDataCipher.Label.residentPhone)', phone_cipher)"
+    private static let byIDNumber = "SELECT \(columns) FROM resident WHERE id_index = registry_blind(?)"
     private static let byId = "SELECT \(columns) FROM resident WHERE id = ?"
+    private static let insertion = """
+        INSERT INTO resident (id_index, id_cipher, id_masked, name, sex, birth_date, hukou_code, phone_cipher)
+        VALUES (registry_blind(?1), registry_seal('\(PersonalDataCipher.Label.residentID)', ?1), registry_mask(?1), ?2, ?3, ?4, ?5,
+                registry_seal('\(PersonalDataCipher.Label.residentPhone)', ?6))
+        """
 
     init(columns c: RawStatement.Columns) {
         id = c.int64(0)
-        idNumber = c.string(1)
+        maskedIDNumber = c.string(1)
         name = c.string(2)
         sex = Sex(rawValue: c.string(3)) ?? .male
         birthDate = c.date(4)!
@@ -27,9 +35,10 @@ struct ResidentRecord: Sendable {
         phone = c.text(6)
     }
 
-    init(id: Int64 = 0, idNumber: IDNumber, name: String, hukouCode: String, phone: String?) {
-        self.id = id
-        self.idNumber = idNumber.value
+    /// A person not stored yet; ``insert(_:idNumber:)`` stores them.
+    init(idNumber: IDNumber, name: String, hukouCode: String, phone: String?) {
+        self.id = 0
+        self.maskedIDNumber = idNumber.masked
         self.name = name
         self.sex = idNumber.sex
         self.birthDate = idNumber.birthDate
@@ -57,10 +66,10 @@ struct ResidentRecord: Sendable {
         return resident
     }
 
-    /// Inserts a new person and sets ``id``.
-    mutating func insert(_ db: Database) throws {
-        let statement = try RawStatement(db, "INSERT INTO resident (id_number, name, sex, birth_date, hukou_code, phone) VALUES (?, ?, ?, ?, ?, ?)")
-        statement.bind(1, idNumber)
+    /// Inserts a new person, sealing `idNumber` and the phone, and sets ``id``.
+    mutating func insert(_ db: Database, idNumber: IDNumber) throws {
+        let statement = try RawStatement(db, Self.insertion)
+        statement.bind(1, idNumber.value)
         statement.bind(2, name)
         statement.bind(3, sex.rawValue)
         statement.bind(4, birthDate.description)
@@ -70,9 +79,17 @@ struct ResidentRecord: Sendable {
         id = db.lastInsertedRowID
     }
 
+    /// The SQL expression that opens the sealed ID number of the resident row `column`
+    /// (for a reveal; it needs the key).
+    static func openedIDNumber(resident column: String) -> String {
+        "(SELECT registry_open('\(PersonalDataCipher.Label.residentID)', id_cipher) FROM resident WHERE id = \(column))"
+    }
+
     /// Writes the name, phone and hukou code.
     func updateProfile(_ db: Database) throws {
-        try db.cachedStatement(sql: "UPDATE resident SET name = ?, hukou_code = ?, phone = ? WHERE id = ?")
+        try db.cachedStatement(sql: """
+            UPDATE resident SET name = ?, hukou_code = ?, phone_cipher = registry_seal('\(PersonalDataCipher.Label.residentPhone)', ?) WHERE id = ?
+            """)
             .execute(arguments: [name, hukouCode, phone, id])
     }
 
@@ -83,9 +100,4 @@ struct ResidentRecord: Sendable {
         return try statement.first { c in (c.int64(0), c.int64(1), c.date(2)!) }
     }
 
-    /// The masked ID number, for output.
-    var maskedIDNumber: String { IDNumber.mask(idNumber) }
-
-    /// The ID number as output: full when `reveal`, masked otherwise.
-    func shownIDNumber(reveal: Bool) -> String { reveal ? idNumber : maskedIDNumber }
 }

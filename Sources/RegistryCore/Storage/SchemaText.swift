@@ -10,6 +10,12 @@ enum SchemaText {
 -- the schema version in PRAGMA user_version. Older databases are migrated step by
 -- step by Sources/RegistryCore/Storage/Migrations.swift.
 --
+-- Personal data is sealed (schema version 3): ID numbers and phone numbers are stored
+-- only encrypted with AES-256-GCM (`*_cipher` columns), beside their masked form; a
+-- person is found, and kept unique, by a keyed blind index (HMAC-SHA256) of the ID
+-- number. The key lives in a key file apart from the database (see
+-- Sources/RegistryCore/Privacy/PersonalDataCipher.swift for the SQL functions).
+--
 -- Dates are 'YYYY-MM-DD' text (calendar days, no time zone); timestamps are RFC 3339
 -- text in UTC. The constraints below guard the invariants even against a hand-written
 -- INSERT: the Swift code checks them first only to give clearer messages.
@@ -25,7 +31,9 @@ CREATE TABLE registry (
     county_code   TEXT NOT NULL CHECK (length(county_code) = 6 AND county_code NOT GLOB '*[^0-9]*'),
     county_name   TEXT NOT NULL CHECK (length(trim(county_name)) > 0),
     migrant_scope TEXT NOT NULL CHECK ((migrant_scope = 'county' OR migrant_scope = 'subdistrict')),
-    created_at    TEXT NOT NULL
+    created_at    TEXT NOT NULL,
+    -- Tells the registry's key from any other (an HMAC of a fixed text; reveals nothing).
+    key_check     TEXT CHECK (key_check IS NULL OR length(key_check) = 32)
 );
 
 -- The place hierarchy: county > subdistrict > community > grid. Each area records its
@@ -74,15 +82,17 @@ CREATE TABLE unit (
     registered_on      TEXT CHECK (registered_on IS NULL OR (date(registered_on, '+0 days') IS registered_on AND registered_on >= discovered_on)),
     closed_on          TEXT CHECK (closed_on IS NULL OR (date(closed_on, '+0 days') IS closed_on AND closed_on >= discovered_on AND closed_on >= coalesce(registered_on, closed_on))),
     landlord_name      TEXT,
-    landlord_id_number TEXT CHECK (landlord_id_number IS NULL OR length(landlord_id_number) = 18),
-    landlord_phone     TEXT,
+    landlord_id_masked TEXT CHECK (landlord_id_masked IS NULL OR length(landlord_id_masked) = 18),
+    landlord_id_cipher BLOB CHECK (landlord_id_cipher IS NULL OR length(landlord_id_cipher) = 46),
+    landlord_phone_cipher BLOB,
     status             TEXT GENERATED ALWAYS AS (CASE
         WHEN closed_on IS NOT NULL THEN 'closed'
         WHEN kind = 'owner' THEN 'owner'
         WHEN registered_on IS NOT NULL THEN 'registered'
         ELSE 'unregistered' END) VIRTUAL,
     CHECK (kind = 'rental' OR registered_on IS NULL),
-    CHECK ((landlord_name IS NULL) = (landlord_id_number IS NULL)),
+    CHECK ((landlord_name IS NULL) = (landlord_id_cipher IS NULL)),
+    CHECK ((landlord_id_masked IS NULL) = (landlord_id_cipher IS NULL)),
     CHECK (grid <> community),
     -- A unit sits in a grid, and its community and subdistrict are that grid's.
     FOREIGN KEY (grid, community, subdistrict) REFERENCES area(code, community, subdistrict)
@@ -91,16 +101,20 @@ CREATE INDEX unit_grid ON unit(grid);
 CREATE INDEX unit_community ON unit(community);
 CREATE INDEX unit_subdistrict ON unit(subdistrict);
 
--- People, keyed by their 18-character citizen ID number (GB 11643-1999).
+-- People, keyed by their 18-character citizen ID number (GB 11643-1999), which is stored
+-- only sealed: `id_index` (16-byte blind index) finds the person and keeps the number
+-- unique, `id_cipher` (12-byte nonce, 18 bytes, 16-byte tag) holds it for a reveal.
 -- Sex and birth date are derived from the ID number when the person is first registered.
 CREATE TABLE resident (
-    id          INTEGER PRIMARY KEY,
-    id_number   TEXT NOT NULL UNIQUE CHECK (length(id_number) = 18),
-    name        TEXT NOT NULL CHECK (length(trim(name)) > 0),
-    sex         TEXT NOT NULL CHECK ((sex = 'male' OR sex = 'female')),
-    birth_date  TEXT NOT NULL CHECK (date(birth_date, '+0 days') IS birth_date),
-    hukou_code  TEXT NOT NULL CHECK (length(hukou_code) BETWEEN 6 AND 12 AND length(hukou_code) % 3 = 0 AND hukou_code NOT GLOB '*[^0-9]*'),
-    phone       TEXT
+    id           INTEGER PRIMARY KEY,
+    id_index     BLOB NOT NULL UNIQUE CHECK (length(id_index) = 16),
+    id_cipher    BLOB NOT NULL CHECK (length(id_cipher) = 46),
+    id_masked    TEXT NOT NULL CHECK (length(id_masked) = 18),
+    name         TEXT NOT NULL CHECK (length(trim(name)) > 0),
+    sex          TEXT NOT NULL CHECK ((sex = 'male' OR sex = 'female')),
+    birth_date   TEXT NOT NULL CHECK (date(birth_date, '+0 days') IS birth_date),
+    hukou_code   TEXT NOT NULL CHECK (length(hukou_code) BETWEEN 6 AND 12 AND length(hukou_code) % 3 = 0 AND hukou_code NOT GLOB '*[^0-9]*'),
+    phone_cipher BLOB
 );
 CREATE INDEX resident_name ON resident(name);
 
@@ -132,13 +146,16 @@ CREATE UNIQUE INDEX household_one_head ON household_member(household) WHERE rela
 
 -- The dynamic ledger (流动人口动态管理台账): append-only. Each event is a snapshot of the
 -- values when it was written; the codes of grid, community and subdistrict are copied in.
+-- A person's event names the resident row (whose sealed ID number a reveal opens: an ID
+-- number never changes) and carries the masked ID number.
 -- No AUTOINCREMENT: rows are never deleted (a trigger refuses it), so each new seq is
 -- already larger than every earlier one, without the extra write to sqlite_sequence.
 CREATE TABLE ledger_event (
     seq          INTEGER PRIMARY KEY,
     type         TEXT NOT NULL CHECK ((type = 'unit_added' OR type = 'unit_registered' OR type = 'unit_closed' OR type = 'move_in' OR type = 'move_out' OR type = 'profile_updated')),
     date         TEXT NOT NULL CHECK (date(date, '+0 days') IS date),
-    id_number    TEXT,
+    resident     INTEGER REFERENCES resident(id),
+    id_masked    TEXT CHECK (id_masked IS NULL OR length(id_masked) = 18),
     name         TEXT,
     sex          TEXT CHECK (sex IS NULL OR (sex = 'male' OR sex = 'female')),
     birth_date   TEXT,
@@ -154,7 +171,8 @@ CREATE TABLE ledger_event (
     -- SHA-256 (hex) over this row's values and the previous row's hash: a chain that
     -- `registry check` verifies, so that an edit made behind the program's back shows.
     hash         TEXT CHECK (length(hash) = 64),
-    CHECK (((type = 'unit_added' OR type = 'unit_registered' OR type = 'unit_closed')) = (id_number IS NULL))
+    CHECK (((type = 'unit_added' OR type = 'unit_registered' OR type = 'unit_closed')) = (resident IS NULL)),
+    CHECK ((resident IS NULL) = (id_masked IS NULL))
 );
 -- Area filters page through the subdistrict's events in seq order (a community's or a
 -- grid's are picked from those row by row). One index only: every event pays for each

@@ -89,7 +89,7 @@ struct SeedCommand: ParsableCommand {
 
     func run() throws {
         let registry = try refusals { () throws(RegistryError) in
-            try Registry.initialize(path: database.path, settings: RegistrySettings(countyCode: DemoSeed.countyCode, countyName: DemoSeed.countyName))
+            try Registry.initialize(path: database.path, settings: RegistrySettings(countyCode: DemoSeed.countyCode, countyName: DemoSeed.countyName), keyFile: database.keyFile)
         }
         let counts = try loadSeed(registry, actor: database.operatorName)
         let result = JSONValue.object(CSVImport.Kind.allCases.map { ($0.rawValue, .int(Int64(counts[$0] ?? 0))) })

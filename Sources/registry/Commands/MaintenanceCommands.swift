@@ -32,6 +32,7 @@ struct BackupCommand: ParsableCommand {
     func run() throws {
         let registry = try database.open()
         try refusals { () throws(RegistryError) in try registry.backup(to: file) }
+        FileHandle.standardError.write(Data("registry: the backup's ID numbers and phones are sealed with the key in \(registry.keyFile): keep a copy of that key, apart from the backup (name it with --key-file when opening the backup)\n".utf8))
         let result = JSONValue.object([("backup", .string(file))])
         emit(output.json ? JSONWriter.string(result) : ResultText.render(result))
     }

@@ -16,11 +16,12 @@ struct InitCommand: ParsableCommand {
 
     func run() throws {
         let registry = try refusals { () throws(RegistryError) in
-            try Registry.initialize(path: database.path, settings: RegistrySettings(countyCode: county, countyName: name, migrantScope: migrantScope))
+            try Registry.initialize(path: database.path, settings: RegistrySettings(countyCode: county, countyName: name, migrantScope: migrantScope), keyFile: database.keyFile)
         }
         let result = JSONValue.object([
             ("county", .string(registry.settings.countyCode)), ("name", .string(registry.settings.countyName)),
             ("migrantScope", .string(registry.settings.migrantScope.rawValue)), ("db", .string(registry.path)),
+            ("keyFile", .string(registry.keyFile)),
         ])
         emit(output.json ? JSONWriter.string(result) : ResultText.render(result))
     }

@@ -1,0 +1,115 @@
+import Crypto
+import Foundation
+
+/// The secret that protects the personal data of one registry: a 256-bit master key kept
+/// in a key file apart from the database.
+///
+/// The file holds one line, `registry-key-v1 <64 hex digits>`, and must be readable by its
+/// owner only (mode 0600): a key file that others can read is refused. Two keys are
+/// derived from the master key with HKDF-SHA256, so that neither use weakens the other:
+/// - the **sealing key** (AES-256-GCM) encrypts ID numbers and phone numbers;
+/// - the **index key** (HMAC-SHA256) computes the blind index that finds a person by ID
+///   number and keeps ID numbers unique without storing them in the clear.
+///
+/// The database stores a check value (``checkValue``) so that opening it with another
+/// registry's key is refused instead of silently finding nobody.
+///
+/// `@unchecked Sendable`: swift-crypto's `SymmetricKey` is not marked Sendable, but it is
+/// an immutable value, and this type holds it in `let`s only.
+public struct RegistryKey: @unchecked Sendable {
+    let sealing: SymmetricKey
+    let index: SymmetricKey
+    /// A hex HMAC of a fixed text under the index key: tells keys apart, reveals nothing.
+    public let checkValue: String
+
+    static let fileTag = "registry-key-v1"
+
+    init(master: SymmetricKey) {
+        func derive(_ label: String) -> SymmetricKey {
+            HKDF<SHA256>.deriveKey(inputKeyMaterial: master, salt: Data("registry".utf8),
+                                   info: Data(label.utf8), outputByteCount: 32)
+        }
+        sealing = derive("registry sealing key v1")
+        index = derive("registry blind index key v1")
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("registry key check v1".utf8), using: index)
+        checkValue = Data(mac).prefix(16).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The key file used for the database at `databasePath` when none is named: the
+    /// database's path with `.key` appended (`registry.sqlite.key`).
+    public static func defaultPath(forDatabase databasePath: String) -> String {
+        databasePath + ".key"
+    }
+
+    /// Reads the key file at `path`.
+    /// - Returns: `nil` when there is no file there.
+    /// - Throws: `key_unreadable` for a file that is not a key, `key_file_exposed` for a
+    ///   key file that users other than its owner may read.
+    public static func load(path: String) throws(RegistryError) -> RegistryKey? {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            if errno == ENOENT { return nil }
+            throw RegistryError(.internalError, reason: "key_unreadable", field: "keyFile",
+                                message: "cannot read the key file \(path): \(String(cString: strerror(errno)))")
+        }
+        guard info.st_mode & 0o077 == 0 else {
+            throw RegistryError(.internalError, reason: "key_file_exposed", field: "keyFile",
+                                message: "the key file \(path) may be read by other users (mode \(String(info.st_mode & 0o777, radix: 8))): run `chmod 600 \(path)`")
+        }
+        guard let text = FileManager.default.contents(atPath: path).flatMap({ String(data: $0, encoding: .utf8) }) else {
+            throw RegistryError(.internalError, reason: "key_unreadable", field: "keyFile", message: "cannot read the key file \(path)")
+        }
+        let parts = text.split(whereSeparator: \.isWhitespace)
+        guard parts.count == 2, parts[0] == fileTag, let bytes = hexBytes(parts[1]), bytes.count == 32 else {
+            throw RegistryError(.internalError, reason: "key_unreadable", field: "keyFile",
+                                message: "\(path) is not a registry key file (expected one line: \(fileTag) and 64 hex digits)")
+        }
+        return RegistryKey(master: SymmetricKey(data: bytes))
+    }
+
+    /// Creates a new random key and writes it to `path` with mode 0600. Never overwrites:
+    /// a key that exists may be the only way to read a database.
+    /// - Throws: `key_exists` when a file is already there, `key_unwritable` when it cannot be written.
+    public static func create(path: String) throws(RegistryError) -> RegistryKey {
+        let master = SymmetricKey(size: .bits256)
+        let hex = master.withUnsafeBytes { $0.map { String(format: "%02x", $0) }.joined() }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard descriptor >= 0 else {
+            let reason = errno == EEXIST ? "key_exists" : "key_unwritable"
+            throw RegistryError(.internalError, reason: reason, field: "keyFile",
+                                message: "cannot create the key file \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        let line = Array("\(fileTag) \(hex)\n".utf8)
+        let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == line.count, fsync(descriptor) == 0 else {
+            unlink(path)
+            throw RegistryError(.internalError, reason: "key_unwritable", field: "keyFile",
+                                message: "cannot write the key file \(path): \(String(cString: strerror(errno)))")
+        }
+        return RegistryKey(master: master)
+    }
+
+    private static func hexBytes(_ text: Substring) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(digits.count / 2)
+        var index = 0
+        while index < digits.count {
+            guard let high = hexValue(digits[index]), let low = hexValue(digits[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        return bytes
+    }
+
+    private static func hexValue(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

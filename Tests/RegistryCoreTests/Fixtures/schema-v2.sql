@@ -1,0 +1,181 @@
+-- The registry's database schema: the one source of truth.
+--
+-- The `registry` binary embeds this exact text (Sources/RegistryCore/Storage/SchemaText.swift,
+-- checked byte for byte by a test) and applies it to a new database, then records
+-- the schema version in PRAGMA user_version. Older databases are migrated step by
+-- step by Sources/RegistryCore/Storage/Migrations.swift.
+--
+-- Dates are 'YYYY-MM-DD' text (calendar days, no time zone); timestamps are RFC 3339
+-- text in UTC. The constraints below guard the invariants even against a hand-written
+-- INSERT: the Swift code checks them first only to give clearer messages.
+--
+-- Enumerations are checked with `x = 'a' OR x = 'b'`, not `x IN ('a', 'b')`: SQLite
+-- builds an ephemeral table for an IN list each time a CHECK runs, which made every
+-- insert measurably slower. `date(x, '+0 days') IS x` accepts only real days:
+-- plain date() lets 2025-02-30 through.
+
+-- One row: which county this database keeps, and how migrants are decided.
+CREATE TABLE registry (
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    county_code   TEXT NOT NULL CHECK (length(county_code) = 6 AND county_code NOT GLOB '*[^0-9]*'),
+    county_name   TEXT NOT NULL CHECK (length(trim(county_name)) > 0),
+    migrant_scope TEXT NOT NULL CHECK ((migrant_scope = 'county' OR migrant_scope = 'subdistrict')),
+    created_at    TEXT NOT NULL
+);
+
+-- The place hierarchy: county > subdistrict > community > grid. Each area records its
+-- ancestors so that every query can group or filter by any level without recursion.
+CREATE TABLE area (
+    code        TEXT PRIMARY KEY NOT NULL CHECK (length(code) BETWEEN 6 AND 15 AND code NOT GLOB '*[^0-9]*'),
+    name        TEXT NOT NULL CHECK (length(trim(name)) > 0),
+    level       TEXT NOT NULL CHECK ((level = 'county' OR level = 'subdistrict' OR level = 'community' OR level = 'grid')),
+    parent      TEXT REFERENCES area(code),
+    subdistrict TEXT REFERENCES area(code),
+    community   TEXT REFERENCES area(code),
+    CHECK ((level = 'county') = (parent IS NULL)),
+    CHECK (parent IS NULL OR (length(code) > length(parent) AND substr(code, 1, length(parent)) = parent)),
+    CHECK (CASE level
+        WHEN 'county'      THEN subdistrict IS NULL AND community IS NULL
+        WHEN 'subdistrict' THEN subdistrict = code AND community IS NULL
+        WHEN 'community'   THEN subdistrict = parent AND community = code
+        ELSE                    community = parent AND subdistrict IS NOT NULL
+    END)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX area_single_county ON area(level) WHERE level = 'county';
+CREATE INDEX area_parent ON area(parent);
+CREATE INDEX area_level ON area(level, code);
+CREATE UNIQUE INDEX area_lineage ON area(code, community, subdistrict);
+-- A parent is exactly one level up, and a grid's subdistrict is its community's.
+CREATE TRIGGER area_parent_level BEFORE INSERT ON area
+WHEN NEW.parent IS NOT NULL AND NOT EXISTS (
+    SELECT 1 FROM area p
+    WHERE p.code = NEW.parent
+      AND p.level = CASE NEW.level WHEN 'subdistrict' THEN 'county' WHEN 'community' THEN 'subdistrict' ELSE 'community' END
+      AND (NEW.level <> 'grid' OR p.subdistrict = NEW.subdistrict))
+BEGIN SELECT RAISE(ABORT, 'an area''s parent must be the area one level up'); END;
+CREATE TRIGGER area_no_update BEFORE UPDATE ON area
+BEGIN SELECT RAISE(ABORT, 'areas are not changed once added'); END;
+
+-- Housing units. `status` is derived from the dates, never stored apart from them.
+CREATE TABLE unit (
+    id                 INTEGER PRIMARY KEY,
+    unit_id            TEXT NOT NULL UNIQUE CHECK (length(unit_id) BETWEEN 1 AND 64),
+    grid               TEXT NOT NULL,
+    community          TEXT NOT NULL,
+    subdistrict        TEXT NOT NULL,
+    address            TEXT NOT NULL CHECK (length(trim(address)) > 0),
+    kind               TEXT NOT NULL CHECK ((kind = 'rental' OR kind = 'owner')),
+    discovered_on      TEXT NOT NULL CHECK (date(discovered_on, '+0 days') IS discovered_on),
+    registered_on      TEXT CHECK (registered_on IS NULL OR (date(registered_on, '+0 days') IS registered_on AND registered_on >= discovered_on)),
+    closed_on          TEXT CHECK (closed_on IS NULL OR (date(closed_on, '+0 days') IS closed_on AND closed_on >= discovered_on AND closed_on >= coalesce(registered_on, closed_on))),
+    landlord_name      TEXT,
+    landlord_id_number TEXT CHECK (landlord_id_number IS NULL OR length(landlord_id_number) = 18),
+    landlord_phone     TEXT,
+    status             TEXT GENERATED ALWAYS AS (CASE
+        WHEN closed_on IS NOT NULL THEN 'closed'
+        WHEN kind = 'owner' THEN 'owner'
+        WHEN registered_on IS NOT NULL THEN 'registered'
+        ELSE 'unregistered' END) VIRTUAL,
+    CHECK (kind = 'rental' OR registered_on IS NULL),
+    CHECK ((landlord_name IS NULL) = (landlord_id_number IS NULL)),
+    CHECK (grid <> community),
+    -- A unit sits in a grid, and its community and subdistrict are that grid's.
+    FOREIGN KEY (grid, community, subdistrict) REFERENCES area(code, community, subdistrict)
+);
+CREATE INDEX unit_grid ON unit(grid);
+CREATE INDEX unit_community ON unit(community);
+CREATE INDEX unit_subdistrict ON unit(subdistrict);
+
+-- People, keyed by their 18-character citizen ID number (GB 11643-1999).
+-- Sex and birth date are derived from the ID number when the person is first registered.
+CREATE TABLE resident (
+    id          INTEGER PRIMARY KEY,
+    id_number   TEXT NOT NULL UNIQUE CHECK (length(id_number) = 18),
+    name        TEXT NOT NULL CHECK (length(trim(name)) > 0),
+    sex         TEXT NOT NULL CHECK ((sex = 'male' OR sex = 'female')),
+    birth_date  TEXT NOT NULL CHECK (date(birth_date, '+0 days') IS birth_date),
+    hukou_code  TEXT NOT NULL CHECK (length(hukou_code) BETWEEN 6 AND 12 AND length(hukou_code) % 3 = 0 AND hukou_code NOT GLOB '*[^0-9]*'),
+    phone       TEXT
+);
+CREATE INDEX resident_name ON resident(name);
+
+-- Who lived where, and when. Open while moved_out is NULL; at most one open residence per person.
+CREATE TABLE residence (
+    id          INTEGER PRIMARY KEY,
+    resident    INTEGER NOT NULL REFERENCES resident(id),
+    unit        INTEGER NOT NULL REFERENCES unit(id),
+    moved_in    TEXT NOT NULL CHECK (date(moved_in, '+0 days') IS moved_in),
+    moved_out   TEXT CHECK (moved_out IS NULL OR (date(moved_out, '+0 days') IS moved_out AND moved_out >= moved_in))
+);
+CREATE UNIQUE INDEX residence_one_open ON residence(resident) WHERE moved_out IS NULL;
+CREATE INDEX residence_resident ON residence(resident, moved_in);
+CREATE INDEX residence_unit ON residence(unit, moved_in);
+
+CREATE TABLE household (
+    id          INTEGER PRIMARY KEY,
+    unit        INTEGER NOT NULL REFERENCES unit(id)
+);
+CREATE INDEX household_unit ON household(unit);
+
+CREATE TABLE household_member (
+    household   INTEGER NOT NULL REFERENCES household(id),
+    resident    INTEGER NOT NULL REFERENCES resident(id),
+    relation    TEXT NOT NULL CHECK ((relation = 'head' OR relation = 'spouse' OR relation = 'child' OR relation = 'parent' OR relation = 'grandparent' OR relation = 'grandchild' OR relation = 'sibling' OR relation = 'other')),
+    PRIMARY KEY (household, resident)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX household_one_head ON household_member(household) WHERE relation = 'head';
+
+-- The dynamic ledger (流动人口动态管理台账): append-only. Each event is a snapshot of the
+-- values when it was written; the codes of grid, community and subdistrict are copied in.
+-- No AUTOINCREMENT: rows are never deleted (a trigger refuses it), so each new seq is
+-- already larger than every earlier one, without the extra write to sqlite_sequence.
+CREATE TABLE ledger_event (
+    seq          INTEGER PRIMARY KEY,
+    type         TEXT NOT NULL CHECK ((type = 'unit_added' OR type = 'unit_registered' OR type = 'unit_closed' OR type = 'move_in' OR type = 'move_out' OR type = 'profile_updated')),
+    date         TEXT NOT NULL CHECK (date(date, '+0 days') IS date),
+    id_number    TEXT,
+    name         TEXT,
+    sex          TEXT CHECK (sex IS NULL OR (sex = 'male' OR sex = 'female')),
+    birth_date   TEXT,
+    hukou_code   TEXT,
+    migrant      INTEGER CHECK (migrant IS NULL OR (migrant = 0 OR migrant = 1)),
+    unit_id      TEXT NOT NULL,
+    address      TEXT NOT NULL,
+    grid         TEXT NOT NULL,
+    community    TEXT NOT NULL,
+    subdistrict  TEXT NOT NULL,
+    operator     TEXT NOT NULL,
+    recorded_at  TEXT NOT NULL,
+    -- SHA-256 (hex) over this row's values and the previous row's hash: a chain that
+    -- `registry check` verifies, so that an edit made behind the program's back shows.
+    hash         TEXT CHECK (length(hash) = 64),
+    CHECK (((type = 'unit_added' OR type = 'unit_registered' OR type = 'unit_closed')) = (id_number IS NULL))
+);
+-- Area filters page through the subdistrict's events in seq order (a community's or a
+-- grid's are picked from those row by row). One index only: every event pays for each
+-- index it is entered in, and registrations write an event each. No index on date: a
+-- weekly export reads the tail of the ledger in seq order anyway.
+CREATE INDEX ledger_event_subdistrict ON ledger_event(subdistrict, seq);
+CREATE TRIGGER ledger_event_no_update BEFORE UPDATE ON ledger_event
+BEGIN SELECT RAISE(ABORT, 'ledger_event is append-only'); END;
+CREATE TRIGGER ledger_event_no_delete BEFORE DELETE ON ledger_event
+BEGIN SELECT RAISE(ABORT, 'ledger_event is append-only'); END;
+
+-- Who saw full ID numbers, and who exported the ledger: append-only.
+CREATE TABLE audit_entry (
+    seq          INTEGER PRIMARY KEY,
+    at           TEXT NOT NULL,
+    operator     TEXT NOT NULL,
+    action       TEXT NOT NULL CHECK ((action = 'reveal' OR action = 'export')),
+    purpose      TEXT,
+    method       TEXT NOT NULL,
+    filters      TEXT NOT NULL,
+    count        INTEGER NOT NULL CHECK (count >= 0),
+    -- The same hash chain as the ledger's.
+    hash         TEXT CHECK (length(hash) = 64),
+    CHECK (action = 'export' OR length(trim(purpose)) > 0)
+);
+CREATE TRIGGER audit_entry_no_update BEFORE UPDATE ON audit_entry
+BEGIN SELECT RAISE(ABORT, 'audit_entry is append-only'); END;
+CREATE TRIGGER audit_entry_no_delete BEFORE DELETE ON audit_entry
+BEGIN SELECT RAISE(ABORT, 'audit_entry is append-only'); END;
