@@ -47,6 +47,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The whole JSON-RPC handler under libFuzzer (scripts/fuzz builds it with
+        // -sanitize=fuzzer -DFUZZING); built plainly, it replays inputs given as files.
+        .executableTarget(
+            name: "registry-fuzz",
+            dependencies: ["RegistryCore", "RegistryRPC"],
+            path: "Fuzz/RPC"
+        ),
         .testTarget(
             name: "RegistryCoreTests",
             dependencies: ["RegistryCore", "RegistryRPC"],

@@ -13,6 +13,8 @@ public final class Registry: Sendable {
     public let path: String
     /// The key file that seals its personal data (see ``RegistryKey``).
     public let keyFile: String
+    /// The key read from it, `nil` when there is no key file.
+    let key: RegistryKey?
     public let settings: RegistrySettings
     let queue: DatabaseQueue
 
@@ -32,7 +34,8 @@ public final class Registry: Sendable {
         let name = settings.countyName.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty else { throw .invalid("name", "must not be empty") }
         let keyPath = keyFile ?? RegistryKey.defaultPath(forDatabase: path)
-        var (queue, key) = try openDatabase(path: path, keyPath: keyPath)
+        let (queue, existingKey) = try openDatabase(path: path, keyPath: keyPath)
+        var key = existingKey
         if try storageErrors({ try queue.read { try readSettings($0) } }) == nil && key == nil {
             key = try RegistryKey.create(path: keyPath)
             try install(key, keyPath: keyPath, in: queue)
@@ -53,7 +56,7 @@ public final class Registry: Sendable {
                                arguments: [settings.countyCode, name])
             }
             let stored = try queue.read { try readSettings($0) }!
-            return Registry(path: path, keyFile: keyPath, settings: stored, queue: queue)
+            return Registry(path: path, keyFile: keyPath, key: key, settings: stored, queue: queue)
         }
     }
 
@@ -72,19 +75,20 @@ public final class Registry: Sendable {
                                 message: "no registry database at \(path): run `registry init --county CODE --name NAME` first, or name one with --db or REGISTRY_DB")
         }
         let keyPath = keyFile ?? RegistryKey.defaultPath(forDatabase: path)
-        let (queue, _) = try openDatabase(path: path, keyPath: keyPath)
+        let (queue, key) = try openDatabase(path: path, keyPath: keyPath)
         return try storageErrors {
             guard let settings = try queue.read({ try readSettings($0) }) else {
                 throw RegistryError(.notFound, reason: "not_initialized",
                                     message: "\(path) holds no county yet: run `registry init --county CODE --name NAME`")
             }
-            return Registry(path: path, keyFile: keyPath, settings: settings, queue: queue)
+            return Registry(path: path, keyFile: keyPath, key: key, settings: settings, queue: queue)
         }
     }
 
-    private init(path: String, keyFile: String, settings: RegistrySettings, queue: DatabaseQueue) {
+    private init(path: String, keyFile: String, key: RegistryKey?, settings: RegistrySettings, queue: DatabaseQueue) {
         self.path = path
         self.keyFile = keyFile
+        self.key = key
         self.settings = settings
         self.queue = queue
     }
@@ -246,7 +250,8 @@ public final class Registry: Sendable {
         }
 
         var context: OperationContext {
-            OperationContext(db: db, settings: registry.settings, actor: actor, today: today, now: now, chainTips: state.chainTips)
+            OperationContext(db: db, settings: registry.settings, actor: actor, today: today, now: now, chainTips: state.chainTips,
+                             key: registry.key, keyFile: registry.keyFile)
         }
 
         /// Decodes and runs one request, isolated from the group's others.

@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "registry-bench",
         abstract: "Benchmarks of the registry against SQLite itself.",
-        subcommands: [RPCBench.self, QueriesBench.self])
+        subcommands: [RPCBench.self, QueriesBench.self, KillTrials.self])
 }
 
 /// Options shared by the benchmarks.

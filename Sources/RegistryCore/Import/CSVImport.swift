@@ -280,7 +280,7 @@ struct ImportedResidence: RegistryRequest {
     }
 
     func execute(in context: OperationContext) throws -> JSONValue {
-        if let person = try ResidentRecord.find(context.db, idNumber: register.idNumber),
+        if let person = try ResidentRecord.find(context, idNumber: register.idNumber),
            try context.db.cachedValue(Int.self, sql: """
                SELECT count(*) FROM residence x JOIN unit u ON u.id = x.unit WHERE x.resident = ? AND u.unit_id = ? AND x.moved_in = ?
                """, arguments: [person.id, register.unitId, register.movedIn.description]) ?? 0 > 0 {

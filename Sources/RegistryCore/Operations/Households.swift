@@ -24,7 +24,7 @@ public struct CreateHousehold: RegistryRequest {
         }
         var head: ResidentRecord?
         if let headIdNumber {
-            let person = try ResidentRecord.require(db, idNumber: headIdNumber, field: "headIdNumber")
+            let person = try ResidentRecord.require(context, idNumber: headIdNumber, field: "headIdNumber")
             guard try person.openResidence(db)?.unit == unit.id else {
                 throw RegistryError.conflict("not_living_here", field: "headIdNumber", "headIdNumber: \(headIdNumber.masked) does not live in \(unitId) now")
             }

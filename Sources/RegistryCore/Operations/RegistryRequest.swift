@@ -34,6 +34,19 @@ public struct OperationContext {
     public let now: String
     /// The ends of the hash chains as this transaction left them.
     let chainTips: HashChain.Tips
+    /// The registry's key, `nil` when its key file is missing.
+    let key: RegistryKey?
+    /// Where the key file was looked for, to name it when it is missing.
+    let keyFile: String
+
+    /// The key, or `key_missing` naming the key file.
+    func sealingKey() throws(RegistryError) -> RegistryKey {
+        guard let key else {
+            throw RegistryError(.internalError, reason: "key_missing", field: "keyFile",
+                                message: "this needs the registry's key, and there is no key file at \(keyFile): name it with --key-file or REGISTRY_KEY_FILE")
+        }
+        return key
+    }
 }
 
 /// Every operation of the contract, by method name.

@@ -56,7 +56,7 @@ public struct RegisterResident: RegistryRequest {
         }
 
         var person: ResidentRecord
-        if var known = try ResidentRecord.find(db, idNumber: idNumber) {
+        if var known = try ResidentRecord.find(context, idNumber: idNumber) {
             let open = try known.openResidence(db)
             if let open, transfer != true {
                 let openUnit = try UnitRecord.find(db, id: open.unit)!
@@ -74,7 +74,7 @@ public struct RegisterResident: RegistryRequest {
             if let phone { known.phone = phone }
             if let hukouCode { known.hukouCode = hukouCode }
             if before != (known.name, known.phone, known.hukouCode) {
-                try known.updateProfile(db)
+                try known.updateProfile(context)
                 try LedgerEvent.person(.profileUpdated, known, at: unit, on: movedIn, settings: context.settings).append(in: context)
             }
             if let open {
@@ -85,7 +85,7 @@ public struct RegisterResident: RegistryRequest {
             person = known
         } else {
             person = ResidentRecord(idNumber: idNumber, name: name, hukouCode: hukouCode ?? idNumber.divisionCode, phone: phone)
-            try person.insert(db, idNumber: idNumber)
+            try person.insert(context, idNumber: idNumber)
         }
 
         let insert = try RawStatement(db, "INSERT INTO residence (resident, unit, moved_in) VALUES (?, ?, ?)")
@@ -118,7 +118,7 @@ public struct MoveOutResident: RegistryRequest {
 
     public func execute(in context: OperationContext) throws -> Result {
         let db = context.db
-        let person = try ResidentRecord.require(db, idNumber: idNumber)
+        let person = try ResidentRecord.require(context, idNumber: idNumber)
         guard let open = try person.openResidence(db) else {
             throw RegistryError.conflict("no_open_residence", field: "idNumber", "idNumber: \(idNumber.masked) has no open residence to move out of")
         }
@@ -162,7 +162,7 @@ public struct GetResident: RegistryRequest {
     public func execute(in context: OperationContext) throws -> Result {
         let reveal = try Reveal(reveal: reveal, purpose: purpose)
         let db = context.db
-        let person = try ResidentRecord.require(db, idNumber: idNumber)
+        let person = try ResidentRecord.require(context, idNumber: idNumber)
         let rows = try db.cachedRows(sql: """
             SELECT u.unit_id, x.moved_in, x.moved_out, u.subdistrict FROM residence x JOIN unit u ON u.id = x.unit
             WHERE x.resident = ? ORDER BY x.moved_in, x.id

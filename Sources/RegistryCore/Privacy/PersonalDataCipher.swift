@@ -31,20 +31,6 @@ enum PersonalDataCipher {
 
     static let keyMissingPrefix = "key_missing: "
 
-    static func blindIndex(_ idNumber: String, key: RegistryKey) -> Data {
-        Data(HMAC<SHA256>.authenticationCode(for: Data(idNumber.utf8), using: key.index)).prefix(16)
-    }
-
-    static func seal(_ text: String, label: String, key: RegistryKey) throws -> Data {
-        try AES.GCM.seal(Data(text.utf8), using: key.sealing, authenticating: Data(label.utf8)).combined!
-    }
-
-    static func open(_ sealed: Data, label: String, key: RegistryKey) throws -> String {
-        let box = try AES.GCM.SealedBox(combined: sealed)
-        let plain = try AES.GCM.open(box, using: key.sealing, authenticating: Data(label.utf8))
-        return String(decoding: plain, as: UTF8.self)
-    }
-
     /// Adds the functions to a connection. `key` is `nil` when the key file is missing;
     /// `keyFile` is named in the error then.
     static func install(in db: Database, key: RegistryKey?, keyFile: String) {
@@ -56,17 +42,17 @@ enum PersonalDataCipher {
         }
         db.add(function: DatabaseFunction("registry_blind", argumentCount: 1, pure: true) { values in
             guard let text = String.fromDatabaseValue(values[0]) else { return nil }
-            return blindIndex(text, key: try requireKey())
+            return try requireKey().blindIndex(text)
         })
         db.add(function: DatabaseFunction("registry_seal", argumentCount: 2, pure: false) { values in
             guard let label = String.fromDatabaseValue(values[0]), let text = String.fromDatabaseValue(values[1]) else { return nil }
-            return try seal(text, label: label, key: try requireKey())
+            return try requireKey().seal(text, label: label)
         })
         db.add(function: DatabaseFunction("registry_open", argumentCount: 2, pure: true) { values in
             guard let label = String.fromDatabaseValue(values[0]), let sealed = Data.fromDatabaseValue(values[1]) else { return nil }
             let key = try requireKey()
             do {
-                return try open(sealed, label: label, key: key)
+                return try key.open(sealed, label: label)
             } catch {
                 throw DatabaseError(message: "sealed_value_altered: a sealed \(label) does not open under this registry's key (altered, or moved from elsewhere)")
             }

@@ -1,5 +1,10 @@
 import Crypto
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
 
 /// The secret that protects the personal data of one registry: a 256-bit master key kept
 /// in a key file apart from the database.
@@ -19,6 +24,9 @@ import Foundation
 public struct RegistryKey: @unchecked Sendable {
     let sealing: SymmetricKey
     let index: SymmetricKey
+    /// An HMAC already keyed with ``index``: each blind index copies it (the state is
+    /// copied on write) instead of hashing the key again.
+    private let keyedIndex: HMAC<SHA256>
     /// A hex HMAC of a fixed text under the index key: tells keys apart, reveals nothing.
     public let checkValue: String
 
@@ -31,8 +39,30 @@ public struct RegistryKey: @unchecked Sendable {
         }
         sealing = derive("registry sealing key v1")
         index = derive("registry blind index key v1")
+        keyedIndex = HMAC<SHA256>(key: index)
         let mac = HMAC<SHA256>.authenticationCode(for: Data("registry key check v1".utf8), using: index)
         checkValue = Data(mac).prefix(16).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The blind index of an ID number: the first 16 bytes of its HMAC-SHA256 under the index key.
+    public func blindIndex(_ idNumber: String) -> Data {
+        var mac = keyedIndex
+        var text = idNumber
+        text.withUTF8 { mac.update(data: UnsafeRawBufferPointer($0)) }
+        return Data(mac.finalize()).prefix(16)
+    }
+
+    /// Encrypts `text` with AES-256-GCM and a random nonce; `label` (the column) is
+    /// authenticated with it. The result is nonce (12 bytes) ‖ ciphertext ‖ tag (16 bytes).
+    public func seal(_ text: String, label: String) throws -> Data {
+        try AES.GCM.seal(Data(text.utf8), using: sealing, authenticating: Data(label.utf8)).combined!
+    }
+
+    /// Decrypts what ``seal(_:label:)`` made under the same label.
+    /// - Throws: when the value was altered, or sealed under another key or label.
+    public func open(_ sealed: Data, label: String) throws -> String {
+        let box = try AES.GCM.SealedBox(combined: sealed)
+        return String(decoding: try AES.GCM.open(box, using: sealing, authenticating: Data(label.utf8)), as: UTF8.self)
     }
 
     /// The key file used for the database at `databasePath` when none is named: the
@@ -73,7 +103,7 @@ public struct RegistryKey: @unchecked Sendable {
     public static func create(path: String) throws(RegistryError) -> RegistryKey {
         let master = SymmetricKey(size: .bits256)
         let hex = master.withUnsafeBytes { $0.map { String(format: "%02x", $0) }.joined() }
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        let descriptor = createExclusive(path)
         guard descriptor >= 0 else {
             let reason = errno == EEXIST ? "key_exists" : "key_unwritable"
             throw RegistryError(.internalError, reason: reason, field: "keyFile",
@@ -88,6 +118,15 @@ public struct RegistryKey: @unchecked Sendable {
                                 message: "cannot write the key file \(path): \(String(cString: strerror(errno)))")
         }
         return RegistryKey(master: master)
+    }
+
+    /// open(2) with O_CREAT | O_EXCL and mode 0600 (the instance method `open` hides the C function here).
+    private static func createExclusive(_ path: String) -> Int32 {
+        #if canImport(Glibc)
+        Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        #else
+        Darwin.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        #endif
     }
 
     private static func hexBytes(_ text: Substring) -> [UInt8]? {

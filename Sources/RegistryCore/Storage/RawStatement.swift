@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import GRDBSQLite
 
@@ -29,6 +30,14 @@ struct RawStatement {
         copy.withUTF8 { bytes in
             _ = sqlite3_bind_text(handle, index, UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self),
                                   Int32(bytes.count), unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+        }
+    }
+
+    /// Binds a blob (copied by SQLite); `nil` binds NULL.
+    func bind(_ index: Int32, _ value: Data?) {
+        guard let value else { sqlite3_bind_null(handle, index); return }
+        value.withUnsafeBytes { bytes in
+            _ = sqlite3_bind_blob(handle, index, bytes.baseAddress, Int32(bytes.count), unsafeBitCast(-1, to: sqlite3_destructor_type.self))
         }
     }
 
@@ -84,6 +93,11 @@ struct RawStatement {
         }
 
         func string(_ index: Int32) -> String { text(index) ?? "" }
+
+        func data(_ index: Int32) -> Data? {
+            guard let pointer = sqlite3_column_blob(handle, index) else { return nil }
+            return Data(bytes: pointer, count: Int(sqlite3_column_bytes(handle, index)))
+        }
 
         func int64(_ index: Int32) -> Int64 { sqlite3_column_int64(handle, index) }
 

@@ -1,11 +1,14 @@
+import Foundation
 import GRDB
 
 /// A row of `resident`.
 ///
-/// The ID number and phone are sealed in the database (see ``PersonalDataCipher``): a
-/// person is found by the blind index of the ID number, the phone is opened as it is
-/// read, and the ID number itself is kept here only masked. This is the one place that
-/// reads or writes those columns of `resident`.
+/// The ID number and phone are sealed in the database (see ``RegistryKey``): a person is
+/// found by the blind index of the ID number, the phone is opened as it is read, and the
+/// ID number itself is kept here only masked. This is the one place that reads or writes
+/// those columns of `resident`. The sealing is done here in Swift, bound as blobs (the
+/// registration path runs it for every request); set-based statements use the same
+/// operations as SQL functions (``PersonalDataCipher``).
 struct ResidentRecord: Sendable {
     var id: Int64
     /// The masked ID number (`411525********1234`), as stored beside the sealed one.
@@ -16,24 +19,11 @@ struct ResidentRecord: Sendable {
     var hukouCode: String
     var phone: String?
 
-    static let columns = "id, id_masked, name, sex, birth_date, hukou_code, registry_open('\(PersonalDataCipher.Label.residentPhone)', phone_cipher)"
-    private static let byIDNumber = "SELECT \(columns) FROM resident WHERE id_index = registry_blind(?)"
-    private static let byId = "SELECT \(columns) FROM resident WHERE id = ?"
+    private static let byIDNumber = "SELECT id, id_masked, name, sex, birth_date, hukou_code, phone_cipher FROM resident WHERE id_index = ?"
     private static let insertion = """
         INSERT INTO resident (id_index, id_cipher, id_masked, name, sex, birth_date, hukou_code, phone_cipher)
-        VALUES (registry_blind(?1), registry_seal('\(PersonalDataCipher.Label.residentID)', ?1), registry_mask(?1), ?2, ?3, ?4, ?5,
-                registry_seal('\(PersonalDataCipher.Label.residentPhone)', ?6))
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         """
-
-    init(columns c: RawStatement.Columns) {
-        id = c.int64(0)
-        maskedIDNumber = c.string(1)
-        name = c.string(2)
-        sex = Sex(rawValue: c.string(3)) ?? .male
-        birthDate = c.date(4)!
-        hukouCode = c.string(5)
-        phone = c.text(6)
-    }
 
     /// A person not stored yet; ``insert(_:idNumber:)`` stores them.
     init(idNumber: IDNumber, name: String, hukouCode: String, phone: String?) {
@@ -46,37 +36,49 @@ struct ResidentRecord: Sendable {
         self.phone = phone
     }
 
-    static func find(_ db: Database, idNumber: IDNumber) throws -> ResidentRecord? {
-        let statement = try RawStatement(db, byIDNumber)
-        statement.bind(1, idNumber.value)
-        return try statement.first(ResidentRecord.init(columns:))
+    static func find(_ context: OperationContext, idNumber: IDNumber) throws -> ResidentRecord? {
+        let key = try context.sealingKey()
+        let statement = try RawStatement(context.db, byIDNumber)
+        statement.bind(1, key.blindIndex(idNumber.value))
+        return try statement.first { c in
+            ResidentRecord(id: c.int64(0), maskedIDNumber: c.string(1), name: c.string(2), sex: Sex(rawValue: c.string(3)) ?? .male,
+                           birthDate: c.date(4)!, hukouCode: c.string(5),
+                           phone: try c.data(6).map { try key.open($0, label: PersonalDataCipher.Label.residentPhone) })
+        }
     }
 
-    static func find(_ db: Database, id: Int64) throws -> ResidentRecord? {
-        let statement = try RawStatement(db, byId)
-        statement.bind(1, id)
-        return try statement.first(ResidentRecord.init(columns:))
+    private init(id: Int64, maskedIDNumber: String, name: String, sex: Sex, birthDate: CivilDate, hukouCode: String, phone: String?) {
+        self.id = id
+        self.maskedIDNumber = maskedIDNumber
+        self.name = name
+        self.sex = sex
+        self.birthDate = birthDate
+        self.hukouCode = hukouCode
+        self.phone = phone
     }
 
     /// The resident with this ID number, or `unknown_resident` on `field`.
-    static func require(_ db: Database, idNumber: IDNumber, field: String = "idNumber") throws -> ResidentRecord {
-        guard let resident = try find(db, idNumber: idNumber) else {
+    static func require(_ context: OperationContext, idNumber: IDNumber, field: String = "idNumber") throws -> ResidentRecord {
+        guard let resident = try find(context, idNumber: idNumber) else {
             throw RegistryError.notFound("unknown_resident", field: field, "\(field): nobody with ID number \(idNumber.masked) is registered")
         }
         return resident
     }
 
     /// Inserts a new person, sealing `idNumber` and the phone, and sets ``id``.
-    mutating func insert(_ db: Database, idNumber: IDNumber) throws {
-        let statement = try RawStatement(db, Self.insertion)
-        statement.bind(1, idNumber.value)
-        statement.bind(2, name)
-        statement.bind(3, sex.rawValue)
-        statement.bind(4, birthDate.description)
-        statement.bind(5, hukouCode)
-        statement.bind(6, phone)
+    mutating func insert(_ context: OperationContext, idNumber: IDNumber) throws {
+        let key = try context.sealingKey()
+        let statement = try RawStatement(context.db, Self.insertion)
+        statement.bind(1, key.blindIndex(idNumber.value))
+        statement.bind(2, try key.seal(idNumber.value, label: PersonalDataCipher.Label.residentID))
+        statement.bind(3, maskedIDNumber)
+        statement.bind(4, name)
+        statement.bind(5, sex.rawValue)
+        statement.bind(6, birthDate.description)
+        statement.bind(7, hukouCode)
+        statement.bind(8, try phone.map { try key.seal($0, label: PersonalDataCipher.Label.residentPhone) })
         try statement.run()
-        id = db.lastInsertedRowID
+        id = context.db.lastInsertedRowID
     }
 
     /// The SQL expression that opens the sealed ID number of the resident row `column`
@@ -85,12 +87,11 @@ struct ResidentRecord: Sendable {
         "(SELECT registry_open('\(PersonalDataCipher.Label.residentID)', id_cipher) FROM resident WHERE id = \(column))"
     }
 
-    /// Writes the name, phone and hukou code.
-    func updateProfile(_ db: Database) throws {
-        try db.cachedStatement(sql: """
-            UPDATE resident SET name = ?, hukou_code = ?, phone_cipher = registry_seal('\(PersonalDataCipher.Label.residentPhone)', ?) WHERE id = ?
-            """)
-            .execute(arguments: [name, hukouCode, phone, id])
+    /// Writes the name, phone (sealed) and hukou code.
+    func updateProfile(_ context: OperationContext) throws {
+        let key = try context.sealingKey()
+        try context.db.cachedStatement(sql: "UPDATE resident SET name = ?, hukou_code = ?, phone_cipher = ? WHERE id = ?")
+            .execute(arguments: [name, hukouCode, try phone.map { try key.seal($0, label: PersonalDataCipher.Label.residentPhone) }, id])
     }
 
     /// The person's open residence: its row id, unit and move-in date.
