@@ -21,6 +21,8 @@ struct KillTrials: ParsableCommand {
     @OptionGroup var options: BenchOptions
 
     func run() throws {
+        // Requests are still being written when the server is killed.
+        signal(SIGPIPE, SIG_IGN)
         let work = options.work ?? NSTemporaryDirectory() + "registry-kill-\(getpid())"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { if options.work == nil { try? FileManager.default.removeItem(atPath: work) } }
@@ -116,7 +118,8 @@ final class Killable: @unchecked Sendable {
         try process.run()
         if let input {
             Thread {
-                stdin.fileHandleForWriting.write(Data(input.utf8))
+                // The server is killed while this writes: a broken pipe is expected.
+                try? stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
                 try? stdin.fileHandleForWriting.close()
             }.start()
         }
