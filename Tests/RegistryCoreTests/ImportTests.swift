@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import GRDB
 import Testing
 @testable import RegistryCore
 
@@ -49,6 +50,76 @@ struct ImportTests {
             records += 1
         }
         #expect(records == total + 1)
+    }
+
+    /// Every row the import writes, as text: the sealed columns by their blind index and
+    /// opened values (their ciphertexts differ by their random nonces), events without
+    /// their time of recording and hash.
+    func content(_ registry: Registry) throws -> String {
+        try registry.read { db in
+            var out = ""
+            for sql in [
+                "SELECT id, hex(id_index), id_masked, name, sex, birth_date, hukou_code, registry_open('resident.phone', phone_cipher) FROM resident ORDER BY id",
+                "SELECT * FROM residence ORDER BY id",
+                "SELECT seq, type, date, resident, id_masked, name, sex, birth_date, hukou_code, migrant, unit_id, address, grid, community, subdistrict, operator FROM ledger_event ORDER BY seq",
+            ] {
+                for row in try Row.fetchAll(db, sql: sql) { out += "\(row)\n" }
+            }
+            return out
+        }
+    }
+
+    @Test("the bulk path of a residents import writes exactly what the row-by-row path writes, people already registered included")
+    func bulkMatchesRowByRow() throws {
+        let bulk = try TestRegistry()
+        let rowByRow = try Registry.initialize(path: bulk.folder + "/other.sqlite", settings: bulk.registry.settings,
+                                               keyFile: bulk.registry.keyFile)
+        let out = bulk.folder + "/gen"
+        _ = try CountyGenerator(residents: 800, seed: 11).write(to: out)
+        // The residents file in two parts: the second holds later residences of people the
+        // first registered, and people new to both.
+        let lines = try String(contentsOfFile: out + "/residents.csv", encoding: .utf8).split(separator: "\r\n", omittingEmptySubsequences: true)
+        let cut = lines.count / 2
+        try write(([lines[0]] + lines[1..<cut]).joined(separator: "\r\n") + "\r\n", to: out + "/part1.csv")
+        try write(([lines[0]] + lines[cut...]).joined(separator: "\r\n") + "\r\n", to: out + "/part2.csv")
+        for (registry, allowsBulk) in [(bulk.registry, true), (rowByRow, false)] {
+            for kind in [CSVImport.Kind.areas, .units] {
+                _ = try CSVImport(kind: kind).run(registry, path: "\(out)/\(kind.rawValue).csv", operator: "import")
+            }
+            for part in ["part1", "part2"] {
+                var importer = CSVImport(kind: .residents)
+                importer.allowsBulkLoad = allowsBulk
+                let summary = try importer.run(registry, path: "\(out)/\(part).csv", operator: "import")
+                #expect(summary.bulk == allowsBulk)
+            }
+            #expect(try registry.check().isSound)
+        }
+        let (a, b) = (try content(bulk.registry), try content(rowByRow))
+        #expect(a.count > 10_000)
+        #expect(a == b)
+        // Some people of the second part were registered by the first: the second import
+        // moved them (a transfer closes the open residence), as row by row does.
+        let transfers = try bulk.registry.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM resident WHERE id IN (SELECT resident FROM residence GROUP BY resident HAVING count(*) > 1)") }
+        #expect((transfers ?? 0) > 0)
+    }
+
+    @Test("a residents file the bulk path cannot take is refused exactly as row by row refuses it, and changes nothing")
+    func bulkFallsBackOnBadRows() throws {
+        let t = try TestRegistry()
+        try t.addAreas()
+        try t.addUnit("U1")
+        let before = try t.snapshot()
+        let file = t.folder + "/bad.csv"
+        let good = makeID(sequence: 1), other = makeID(sequence: 2)
+        try write("id_number,name,phone,hukou_code,unit_id,moved_in,moved_out\n\(good),甲,,,U1,2025-02-01,\n\(other),乙,,,NOPE,2025-02-01,\n\(good),甲,,,U1,2025-01-01,\n", to: file)
+        do {
+            _ = try CSVImport(kind: .residents).run(t.registry, path: file, operator: "x")
+            Issue.record("imported a bad file")
+        } catch let refusal as CSVImport.Refusal {
+            #expect(refusal.badRows.map(\.line) == [3, 4])
+            #expect(refusal.badRows.map(\.reason) == ["unknown_unit", "invalid_date"])
+        }
+        #expect(try t.snapshot() == before)
     }
 
     @Test("the same seed gives the same bytes; another seed other bytes")

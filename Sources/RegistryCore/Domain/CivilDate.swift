@@ -95,14 +95,26 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
         self.day = d
     }
 
+    /// The first and last days a `CivilDate` can hold (four-digit years).
+    public static let earliest = CivilDate(year: 1, month: 1, day: 1)!
+    public static let latest = CivilDate(year: 9999, month: 12, day: 31)!
+
+    /// The day `days` days later, kept within ``earliest``...``latest`` (arithmetic on a
+    /// request's date, such as `asOf` minus 60 years, must not leave the calendar).
     public func adding(days: Int) -> CivilDate {
-        CivilDate(dayNumber: dayNumber + days)
+        let target = dayNumber + days
+        if target < Self.earliest.dayNumber { return Self.earliest }
+        if target > Self.latest.dayNumber { return Self.latest }
+        return CivilDate(dayNumber: target)
     }
 
     /// The same day `months` calendar months later, or that month's last day when it is
-    /// shorter (2025-01-31 plus one month is 2025-02-28).
+    /// shorter (2025-01-31 plus one month is 2025-02-28); kept within
+    /// ``earliest``...``latest``.
     public func adding(months: Int) -> CivilDate {
         let total = year * 12 + (month - 1) + months
+        if total < 12 { return Self.earliest }
+        if total >= 10000 * 12 { return Self.latest }
         let newYear = total / 12
         let newMonth = total % 12 + 1
         let newDay = min(day, CivilDate.daysIn(month: newMonth, year: newYear))

@@ -48,6 +48,9 @@ public struct CSVImport {
     public struct Summary: Sendable {
         public var rows: Int
         public var seconds: Double
+        /// Whether the rows were loaded by the bulk path (``BulkResidentLoad``) rather than
+        /// one operation per row.
+        public var bulk = false
     }
 
     public static let maxReportedRows = 100
@@ -61,6 +64,9 @@ public struct CSVImport {
 
     public var kind: Kind
     public var encoding: TextEncoding?
+    /// Whether `residents` files may take the bulk path (``BulkResidentLoad``); tests turn
+    /// it off to compare both paths.
+    var allowsBulkLoad = true
 
     public init(kind: Kind, encoding: TextEncoding? = nil) {
         self.kind = kind
@@ -83,16 +89,42 @@ public struct CSVImport {
         }
         defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
 
-        var reader = try CSVRecordReader(path: source)
-        defer { reader.close() }
+        let started = Date()
+        if kind == .residents && allowsBulkLoad {
+            // The fast path loads new people in bulk; anything it does not handle (a bad row,
+            // a person already registered) rolls it back, and the rows are run one by one.
+            if let rows = try BulkResidentLoad(importer: self, path: source).run(registry, operator: actor, started: started,
+                                                                                progress: progress) {
+                return Summary(rows: rows, seconds: Date().timeIntervalSince(started), bulk: true)
+            }
+        }
+        let rows = try rowByRow(registry, path: source, operator: actor, started: started, progress: progress)
+        return Summary(rows: rows, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Opens the file and reads its header.
+    func open(_ path: String) throws(RegistryError) -> (CSVRecordReader, [String: Int]) {
+        var reader = try CSVRecordReader(path: path)
         let headerRow: [String]
         do throws(CSVRecordReader.Malformed) {
             headerRow = try reader.next()?.fields ?? []
         } catch {
+            reader.close()
             throw RegistryError(.invalidParams, reason: "invalid_csv", field: "file", message: "line \(error.line): \(error.message)")
         }
-        let columnIndex = try header(headerRow)
-        let started = Date()
+        do {
+            return (reader, try header(headerRow))
+        } catch {
+            reader.close()
+            throw error
+        }
+    }
+
+    /// Runs every row through its operation, in one all-or-nothing transaction.
+    private func rowByRow(_ registry: Registry, path: String, operator actor: String, started: Date,
+                          progress: ((Int, Double) -> Void)?) throws -> Int {
+        var (reader, columnIndex) = try open(path)
+        defer { reader.close() }
         var lastReport = started
         var bad: [BadRow] = []
         var badCount = 0
@@ -146,7 +178,7 @@ public struct CSVImport {
             if failure.reason == "bad_rows" { throw Refusal(badRows: bad, badRowCount: badCount) }
             throw failure
         }
-        return Summary(rows: rows, seconds: Date().timeIntervalSince(started))
+        return rows
     }
 
     // MARK: - Rows
@@ -184,7 +216,7 @@ public struct CSVImport {
         }
     }
 
-    private func perform(_ cells: Cells, in group: Registry.Group) -> Result<Void, RegistryError> {
+    func perform(_ cells: Cells, in group: Registry.Group) -> Result<Void, RegistryError> {
         do throws(RegistryError) {
             let today = group.today
             switch kind {

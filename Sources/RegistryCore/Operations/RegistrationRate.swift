@@ -103,6 +103,10 @@ public struct RegistrationTrend: RegistryRequest {
         var dates: [CivilDate] = []
         var k = 0
         while true {
+            // A step past the calendar's last day ends the series (adding would stop there).
+            let beyond = step == .week ? from.dayNumber + 7 * k > CivilDate.latest.dayNumber
+                                       : from.year * 12 + from.month - 1 + k >= 10000 * 12
+            if beyond { break }
             let date = step == .week ? from.adding(days: 7 * k) : from.adding(months: k)
             if date > to || dates.count > maxPoints { break }
             dates.append(date)

@@ -1,0 +1,275 @@
+import Foundation
+import GRDB
+
+/// The fast path of `registry import residents`: new people loaded in bulk, on two threads.
+///
+/// One thread reads and parses the file, checks every field with the same rules as
+/// `resident.register` (``TextRules``, ``IDNumber``), and seals the ID number and phone; the
+/// other writes, in file order, inside one all-or-nothing transaction. A row whose person
+/// is seen for the first time in the file is written directly: the person, the residence
+/// (closed already when `moved_out` is given) and the `move_in` (and `move_out`) events,
+/// the same rows and events its operations would write. A row of a person seen before in
+/// the file, or of a person already registered (the blind index's UNIQUE constraint says
+/// so), runs through the operations themselves, which read the state the bulk rows left.
+///
+/// Anything else (a bad field, an unknown or closed unit, a refused operation, a malformed
+/// file, a missing key) rolls the whole transaction back and returns `nil`: the caller then
+/// runs every row through its operation, which reports each bad row exactly. So a refused
+/// file costs a second pass, and an accepted one is never judged by other rules.
+struct BulkResidentLoad {
+    let importer: CSVImport
+    let path: String
+
+    /// Rows per hand-over between the threads; at most ``queueDepth`` are waiting, so
+    /// memory does not grow with the file.
+    static let batchSize = 512
+    static let queueDepth = 16
+
+    /// A row as the parsing thread hands it over.
+    enum Staged: @unchecked Sendable {
+        /// A person not seen before in the file, every field checked and sealed.
+        case newPerson(NewPerson)
+        /// A later row of a person seen before: run through the operations.
+        case operation(line: Int, fields: [String])
+        /// A row the fast path does not take: fall back to row by row.
+        case unusable
+    }
+
+    struct NewPerson {
+        var line: Int
+        var fields: [String]
+        var person: ResidentRecord
+        var unitId: String
+        var movedIn: CivilDate
+        var movedOut: CivilDate?
+        var blindIndex: Data
+        var idCipher: Data
+        var phoneCipher: Data?
+    }
+
+    /// Loads the file; `nil` when the caller must run the rows one by one instead.
+    func run(_ registry: Registry, operator actor: String, started: Date,
+             progress: ((Int, Double) -> Void)?) throws(RegistryError) -> Int? {
+        guard let key = registry.key else { return nil }
+        let (reader, columnIndex) = try importer.open(path)
+        let queue = HandOver(depth: Self.queueDepth)
+        let parser = Parser(reader: reader, columnIndex: columnIndex, key: key, today: .today(), queue: queue)
+        let thread = Thread { parser.run() }
+        thread.stackSize = 1 << 20
+        thread.start()
+        defer {
+            queue.cancel()
+            parser.finished.wait()
+        }
+        do {
+            return try registry.performGroup(operator: actor, isolation: .allOrNothing) { group throws(RegistryError) -> Int in
+                let deferred = try DeferredIndexes.drop(CSVImport.deferredIndexes[.residents] ?? [], in: group)
+                var done = 0
+                var lastReport = started
+                while let batch = queue.take() {
+                    for row in batch {
+                        try write(row, columnIndex: columnIndex, in: group)
+                        done += 1
+                    }
+                    if let progress {
+                        let now = Date()
+                        if now.timeIntervalSince(lastReport) >= 1 {
+                            lastReport = now
+                            progress(done, now.timeIntervalSince(started))
+                        }
+                    }
+                }
+                try deferred.rebuild(in: group)
+                return done
+            }
+        } catch {
+            if error.reason == Self.fallback.reason { return nil }
+            throw error
+        }
+    }
+
+    private static let fallback = RegistryError(.internalError, reason: "bulk_fallback", message: "the rows are run one by one")
+
+    private static let insertResident = """
+        INSERT INTO resident (id_index, id_cipher, id_masked, name, sex, birth_date, hukou_code, phone_cipher)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    private static let insertResidence = "INSERT INTO residence (resident, unit, moved_in, moved_out) VALUES (?, ?, ?, ?)"
+
+    private func write(_ row: Staged, columnIndex: [String: Int], in group: Registry.Group) throws(RegistryError) {
+        switch row {
+        case .unusable:
+            throw Self.fallback
+        case let .operation(_, fields):
+            guard case .success = importer.perform(CSVImport.Cells(values: fields, index: columnIndex), in: group) else {
+                throw Self.fallback
+            }
+        case let .newPerson(new):
+            let context = group.context
+            let db = context.db
+            try storageErrors {
+                guard let unit = try UnitRecord.find(db, unitId: new.unitId), unit.closedOn == nil else { throw Self.fallback }
+                var person = new.person
+                let resident = try RawStatement(db, Self.insertResident)
+                resident.bind(1, new.blindIndex)
+                resident.bind(2, new.idCipher)
+                resident.bind(3, person.maskedIDNumber)
+                resident.bind(4, person.name)
+                resident.bind(5, person.sex.rawValue)
+                resident.bind(6, person.birthDate.description)
+                resident.bind(7, person.hukouCode)
+                resident.bind(8, new.phoneCipher)
+                do {
+                    try resident.run()
+                } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                    // Registered before this file: the operations know what to do with them.
+                    // (The failed INSERT changed nothing.)
+                    guard case .success = importer.perform(CSVImport.Cells(values: new.fields, index: columnIndex), in: group) else {
+                        throw Self.fallback
+                    }
+                    return
+                }
+                person.id = db.lastInsertedRowID
+                let residence = try RawStatement(db, Self.insertResidence)
+                residence.bind(1, person.id)
+                residence.bind(2, unit.id)
+                residence.bind(3, new.movedIn.description)
+                residence.bind(4, new.movedOut?.description)
+                try residence.run()
+                try LedgerEvent.person(.moveIn, person, at: unit, on: new.movedIn, settings: context.settings).append(in: context)
+                if let movedOut = new.movedOut {
+                    try LedgerEvent.person(.moveOut, person, at: unit, on: movedOut, settings: context.settings).append(in: context)
+                }
+            }
+        }
+    }
+}
+
+extension BulkResidentLoad {
+    /// The reading thread: parses, checks and seals rows, and hands them over in batches.
+    final class Parser: @unchecked Sendable {
+        private var reader: CSVRecordReader
+        private let columnIndex: [String: Int]
+        private let key: RegistryKey
+        private let today: CivilDate
+        private let queue: HandOver
+        /// Signalled when the thread has stopped (and closed the file).
+        let finished = DispatchSemaphore(value: 0)
+
+        init(reader: CSVRecordReader, columnIndex: [String: Int], key: RegistryKey, today: CivilDate, queue: HandOver) {
+            self.reader = reader
+            self.columnIndex = columnIndex
+            self.key = key
+            self.today = today
+            self.queue = queue
+        }
+
+        func run() {
+            defer {
+                reader.close()
+                finished.signal()
+            }
+            // People seen so far, by the first 17 digits of their ID number (the 18th is
+            // their check character): 8 bytes each, whatever the size of the file.
+            var seen = Set<UInt64>()
+            var batch: [Staged] = []
+            batch.reserveCapacity(BulkResidentLoad.batchSize)
+            while true {
+                let next: (line: Int, fields: [String])?
+                do throws(CSVRecordReader.Malformed) {
+                    next = try reader.next()
+                } catch {
+                    batch.append(.unusable)
+                    break
+                }
+                guard let (line, fields) = next else { break }
+                if fields.count == 1 && fields[0].isEmpty { continue }
+                batch.append(stage(line: line, fields: fields, seen: &seen))
+                if batch.count == BulkResidentLoad.batchSize {
+                    guard queue.put(batch) else { return }
+                    batch.removeAll(keepingCapacity: true)
+                }
+            }
+            if !batch.isEmpty { _ = queue.put(batch) }
+            queue.finish()
+        }
+
+        private func stage(line: Int, fields: [String], seen: inout Set<UInt64>) -> Staged {
+            guard fields.count == columnIndex.count else { return .unusable }
+            let cells = CSVImport.Cells(values: fields, index: columnIndex)
+            do {
+                guard let idNumber = try cells.idNumber("id_number", field: "idNumber", today: today) else { return .unusable }
+                guard seen.insert(Self.personKey(idNumber)).inserted else { return .operation(line: line, fields: fields) }
+                guard let movedIn = try cells.date("moved_in", field: "movedIn"), movedIn >= idNumber.birthDate else { return .unusable }
+                let movedOut = try cells.date("moved_out", field: "movedOut")
+                if let movedOut, movedOut < movedIn { return .unusable }
+                guard let unitId = cells["unit_id"] else { return .unusable }
+                let name = try TextRules.text(try cells.required("name", field: "name"), field: "name", maxLength: 100)
+                let phone = try cells["phone"].map { p throws(RegistryError) in try TextRules.phone(p, field: "phone") }
+                let hukouCode = try cells["hukou_code"].map { h throws(RegistryError) in try TextRules.hukouCode(h, field: "hukouCode") }
+                let person = ResidentRecord(idNumber: idNumber, name: name, hukouCode: hukouCode ?? idNumber.divisionCode, phone: phone)
+                return .newPerson(NewPerson(
+                    line: line, fields: fields, person: person, unitId: unitId, movedIn: movedIn, movedOut: movedOut,
+                    blindIndex: key.blindIndex(idNumber.value),
+                    idCipher: try key.seal(idNumber.value, label: PersonalDataCipher.Label.residentID),
+                    phoneCipher: try phone.map { try key.seal($0, label: PersonalDataCipher.Label.residentPhone) }))
+            } catch {
+                return .unusable
+            }
+        }
+
+        /// The first 17 digits of an ID number as a number: the person's key in ``seen``.
+        static func personKey(_ idNumber: IDNumber) -> UInt64 {
+            var key: UInt64 = 0
+            for byte in idNumber.value.utf8.prefix(17) { key = key &* 10 &+ UInt64(byte &- UInt8(ascii: "0")) }
+            return key
+        }
+    }
+
+    /// Batches handed from the parsing thread to the writing one: at most `depth` wait.
+    final class HandOver: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var batches: [[Staged]] = []
+        private var done = false
+        private var cancelled = false
+        private let depth: Int
+
+        init(depth: Int) { self.depth = depth }
+
+        /// Waits for room; `false` when the reader cancelled.
+        func put(_ batch: [Staged]) -> Bool {
+            condition.lock()
+            defer { condition.unlock() }
+            while batches.count >= depth && !cancelled { condition.wait() }
+            if cancelled { return false }
+            batches.append(batch)
+            condition.broadcast()
+            return true
+        }
+
+        func finish() {
+            condition.lock()
+            done = true
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        /// The next batch, or `nil` at the end.
+        func take() -> [Staged]? {
+            condition.lock()
+            defer { condition.unlock() }
+            while batches.isEmpty && !done && !cancelled { condition.wait() }
+            if batches.isEmpty { return nil }
+            condition.broadcast()
+            return batches.removeFirst()
+        }
+
+        /// Stops the writer from waiting: the parsing thread ends at its next hand-over.
+        func cancel() {
+            condition.lock()
+            cancelled = true
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+}
