@@ -31,6 +31,7 @@ struct ImportCommand: ParsableCommand {
                 ("kind", .string(kind.rawValue)), ("rows", .int(Int64(summary.rows))),
                 ("seconds", .double((summary.seconds * 1000).rounded() / 1000)),
                 ("rowsPerSecond", .int(Int64(Double(summary.rows) / max(summary.seconds, 0.001)))),
+                ("path", .string(summary.bulk ? "bulk" : "row by row")),
             ])
             emit(output.json ? JSONWriter.string(result) : ResultText.render(result))
         } catch let refusal as CSVImport.Refusal {
