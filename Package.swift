@@ -56,7 +56,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RegistryCoreTests",
-            dependencies: ["RegistryCore", "RegistryRPC"],
+            dependencies: ["RegistryCore", "RegistryRPC", .product(name: "Crypto", package: "swift-crypto")],
             // Fixtures are read from the source tree (#filePath), not bundled.
             exclude: ["Fixtures"]
         ),

@@ -1,4 +1,5 @@
 import Foundation
+import Crypto
 import GRDB
 import Testing
 @testable import RegistryCore
@@ -41,6 +42,15 @@ struct IntegrityTests {
         #expect(!report.isSound)
         let verdict = table == "ledger_event" ? report.ledger : report.audit
         #expect(verdict.firstBroken == broken)
+    }
+
+    @Test("a link hashes exactly the previous hash, a line feed and JSONWriter's text of the values")
+    func linkText() {
+        let values: [JSONValue] = [.int(42), .string("秀水路8号\n2单元\"301\"\\ \u{01}\t\r"), .null, .int(-7), .string(""), .string("411525********1234")]
+        let previous = HashChain.genesis
+        let text = previous + "\n" + JSONWriter.string(.array(values))
+        let expected = SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        #expect(HashChain.link(previous: previous, values: values) == expected)
     }
 
     @Test("a backup is a new file that passes the check and holds the same rows")
