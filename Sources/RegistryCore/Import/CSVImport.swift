@@ -90,6 +90,7 @@ public struct CSVImport {
         defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
 
         let started = Date()
+        try registry.sortsOnDisk()
         if kind == .residents && allowsBulkLoad {
             // The fast path loads new people in bulk; anything it does not handle (a bad row,
             // a person already registered) rolls it back, and the rows are run one by one.
