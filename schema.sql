@@ -197,3 +197,13 @@ CREATE TRIGGER audit_entry_no_update BEFORE UPDATE ON audit_entry
 BEGIN SELECT RAISE(ABORT, 'audit_entry is append-only'); END;
 CREATE TRIGGER audit_entry_no_delete BEFORE DELETE ON audit_entry
 BEGIN SELECT RAISE(ABORT, 'audit_entry is append-only'); END;
+
+-- Named consumers of the ledger export (a police liaison's weekly reconciliation): where
+-- each one's last export ended, so that the next starts right after it. Advanced only
+-- after the export's file is in place: a crash in between repeats events, never skips.
+CREATE TABLE export_consumer (
+    name         TEXT PRIMARY KEY NOT NULL CHECK (length(trim(name)) BETWEEN 1 AND 64),
+    last_seq     INTEGER NOT NULL CHECK (last_seq >= 0),
+    updated_at   TEXT NOT NULL,
+    operator     TEXT NOT NULL
+) WITHOUT ROWID;

@@ -103,11 +103,11 @@ public final class Registry: Sendable {
             try Migrations.prepare(queue, key: key) { () throws(RegistryError) -> RegistryKey in
                 // An older database being sealed for the first time gets its key now.
                 let created = try RegistryKey.create(path: keyPath)
-                try install(created, keyPath: keyPath, in: queue)
                 key = created
                 return created
             }
         }
+        try install(key, keyPath: keyPath, in: queue)
         let stored = try storageErrors { try queue.read { try String.fetchOne($0, sql: "SELECT key_check FROM registry WHERE id = 1") } }
         if let stored, let key, stored != key.checkValue {
             throw RegistryError(.internalError, reason: "key_mismatch", field: "keyFile",

@@ -31,17 +31,34 @@ public struct Export {
         /// The `seq` of the last event written: where the next incremental export starts
         /// (pass it as `--after`). `nil` for a roster, or when nothing was written.
         public var lastSeq: Int64?
+        /// For a named consumer: the `seq` its export started after.
+        public var startedAfter: Int64?
     }
 
     /// Exports ledger events (see ``LedgerQuery``) in `seq` order.
+    ///
+    /// With a `consumer` name, the export starts right after where that consumer's last
+    /// export ended (the beginning for a new name), and the consumer's position moves to
+    /// the last event written once the output is complete and in place. A crash between
+    /// the two repeats those events in the next export: events may come twice, never not
+    /// at all. `after` and `consumer` do not go together.
     public func ledger(_ registry: Registry, area: String?, from: CivilDate?, to: CivilDate?, after: Int64?,
-                       to sink: OutputSink, operator actor: String) throws(RegistryError) -> Summary {
+                       consumer: String? = nil, to sink: OutputSink, operator actor: String) throws(RegistryError) -> Summary {
+        let consumer = try consumer.map { name throws(RegistryError) in try TextRules.text(name, field: "consumer", maxLength: 64) }
+        if consumer != nil && after != nil {
+            throw RegistryError.invalid("after", "cannot be given with consumer, which knows where to start")
+        }
+        let start = try consumer.map { name throws(RegistryError) in try ExportConsumer.position(of: name, in: registry) } ?? after
         var filters: JSONValue = .null
         try registry.streamingReads()
-        let summary = try registry.read { db in
+        var summary = try registry.read { db in
             let query = LedgerQuery(area: try area.map { try AreaRecord.require(db, code: $0, field: "area") },
-                                    from: from, to: to, after: after, reveal: reveal)
+                                    from: from, to: to, after: start, reveal: reveal)
             filters = query.auditFilters
+            if let consumer, case var .object(pairs) = filters {
+                pairs.append(("consumer", .string(consumer)))
+                filters = .object(pairs)
+            }
             let (sql, arguments) = query.sql()
             if format == .csv {
                 try sink.write(CSVText.byteOrderMark)
@@ -59,6 +76,12 @@ public struct Export {
             return Summary(count: count, lastSeq: lastSeq)
         }
         try finish(registry, method: "ledger export", filters: filters, summary: summary, sink: sink, actor: actor)
+        if let consumer {
+            summary.startedAfter = start
+            if let last = summary.lastSeq {
+                try ExportConsumer.advance(consumer, to: last, in: registry, operator: actor)
+            }
+        }
         return summary
     }
 

@@ -8,7 +8,7 @@ import GRDB
 /// was. A database from a newer program is refused rather than guessed at.
 enum Migrations {
     /// The version that `schema.sql` describes.
-    static let current = 3
+    static let current = 4
 
     /// The ledger's chain as schema version 2 defined it: over the ID number in the clear.
     static let ledgerVersion2 = HashChain.Table(
@@ -19,8 +19,9 @@ enum Migrations {
 
     /// What a step may need besides the connection.
     struct Context {
-        /// The registry's key, created for the migration when the database had none.
-        var key: RegistryKey
+        /// The registry's key, created when a step needs one and there is no key file
+        /// (only the step that seals personal data does).
+        var key: (Database) throws -> RegistryKey
     }
 
     /// The steps that bring version `n - 1` to version `n`, by `n`. Each change of
@@ -55,7 +56,7 @@ enum Migrations {
                                     message: "the ledger's hash chain is broken at seq \(broken): the database was changed behind the registry's back, so it is not migrated; run `registry check` with the previous version and restore a backup")
             }
             try db.execute(sql: "ALTER TABLE registry ADD COLUMN key_check TEXT CHECK (key_check IS NULL OR length(key_check) = 32)")
-            try db.execute(sql: "UPDATE registry SET key_check = ?", arguments: [context.key.checkValue])
+            try db.execute(sql: "UPDATE registry SET key_check = ?", arguments: [try context.key(db).checkValue])
             let L = PersonalDataCipher.Label.self
             try rebuild("resident", db, copy: """
                 INSERT INTO resident (id, id_index, id_cipher, id_masked, name, sex, birth_date, hukou_code, phone_cipher)
@@ -81,13 +82,17 @@ enum Migrations {
                 """)
             try withoutAppendOnlyTrigger(HashChain.ledger, db) { try HashChain.fill(db, HashChain.ledger) }
         },
+        // 4: named export consumers that remember where their last export ended.
+        4: { db, _ in
+            for statement in SchemaText.statements(of: "export_consumer") { try db.execute(sql: statement) }
+        },
     ]
 
     /// Applies the schema to an empty database, or migrates an older one.
     /// - Parameter key: the registry's key, when its key file exists; `createKey` makes one
     ///   when a migration needs a key and there is none.
     /// - Throws: ``RegistryError`` `schema_too_new` when the file was written by a newer program.
-    static func prepare(_ queue: DatabaseQueue, key: RegistryKey?, createKey: () throws(RegistryError) -> RegistryKey) throws {
+    static func prepare(_ queue: DatabaseQueue, key: RegistryKey?, createKey: @escaping () throws(RegistryError) -> RegistryKey) throws {
         let version = try queue.read { try Int.fetchOne($0, sql: "PRAGMA user_version") ?? 0 }
         if version == current { return }
         if version > current {
@@ -106,7 +111,16 @@ enum Migrations {
             }
             return
         }
-        let context = Context(key: try key ?? createKey())
+        var made: RegistryKey?
+        let context = Context(key: { db in
+            if let key { return key }
+            if let made { return made }
+            let created = try createKey()
+            // This connection's functions get the new key at once: the step seals with them.
+            PersonalDataCipher.install(in: db, key: created, keyFile: "")
+            made = created
+            return created
+        })
         // Rebuilding a table means dropping the old one while other tables refer to it:
         // foreign keys are switched off for the migration (they cannot be switched inside a
         // transaction), and checked whole before it commits. `legacy_alter_table` keeps the

@@ -49,11 +49,16 @@ struct LedgerEventsCommand: MethodCommand {
 struct LedgerExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export", abstract: "Stream the ledger as CSV (default) or NDJSON.",
-        discussion: "Each export is audited. For a weekly incremental export, pass the last seq of the previous one as --after; the last seq written is reported on standard error.")
+        discussion: "Each export is audited. For a weekly incremental export, name the consumer with --consumer (the export starts where that consumer's last one ended, and remembers where this one ends), or pass the last seq of the previous export as --after; the last seq written is reported on standard error.")
     @Option(help: "Only events in this area (any level).") var area: String?
     @Option(help: "Only events dated on or after this day.") var from: CivilDate?
     @Option(help: "Only events dated on or before this day.") var to: CivilDate?
     @Option(help: "Only events after this seq (incremental export).") var after: Int?
+    @Option(help: "A named consumer (police-weekly): start after its last export, and remember where this one ends.") var consumer: String?
+
+    func validate() throws {
+        if consumer != nil && after != nil { throw ValidationError("--after and --consumer do not go together: the consumer knows where to start") }
+    }
     @OptionGroup var revealing: RevealOptions
     @OptionGroup var export: ExportOptions
     @OptionGroup var database: DatabaseOptions
@@ -65,9 +70,14 @@ struct LedgerExportCommand: ParsableCommand {
         }
         let sink = try export.sink()
         let summary = try refusals { () throws(RegistryError) in
-            try exporter.ledger(registry, area: area, from: from, to: to, after: after.map(Int64.init), to: sink, operator: database.operatorName)
+            try exporter.ledger(registry, area: area, from: from, to: to, after: after.map(Int64.init), consumer: consumer,
+                                to: sink, operator: database.operatorName)
         }
-        FileHandle.standardError.write(Data("registry: exported \(summary.count) events; last seq \(summary.lastSeq.map(String.init) ?? "-")\n".utf8))
+        var line = "registry: exported \(summary.count) events; last seq \(summary.lastSeq.map(String.init) ?? "-")"
+        if let consumer {
+            line += "; consumer \(consumer) started after seq \(summary.startedAfter ?? 0), now at \(summary.lastSeq ?? summary.startedAfter ?? 0)"
+        }
+        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 }
 
