@@ -347,8 +347,15 @@ struct DeferredIndexes {
         return deferred
     }
 
+    /// Builds the indexes again. SQLite's sorter keeps up to a page cache's worth of keys
+    /// in memory on top of the page cache itself, so the cache is made small for the
+    /// rebuild (and restored after): the sort spills to temporary files sooner, and the
+    /// import's peak memory does not double at its end.
     func rebuild(in group: Registry.Group) throws(RegistryError) {
         try storageErrors {
+            let cacheSize = try Int.fetchOne(group.db, sql: "PRAGMA cache_size") ?? -2000
+            try group.db.execute(sql: "PRAGMA cache_size = -8192")
+            defer { try? group.db.execute(sql: "PRAGMA cache_size = \(cacheSize)") }
             for sql in definitions { try group.db.execute(sql: sql) }
         }
     }
