@@ -109,7 +109,7 @@ struct JSONRPCTests {
                          #"{"jsonrpc":"2.0","id":null,"method":"area.list"}"#, #"{"jsonrpc":"2.0","id":[1],"method":"area.list"}"#)
         #expect(r.map { $0["id"] } == [.int(7), .string("seven"), .null, .null])
         #expect(code(r[3]) == -32600)
-        let raw = try server(t).respond(to: [.line(Data(#"{"jsonrpc":"2.0","id":7,"method":"area.list"}"#.utf8))])[0]
+        let raw = server(t).respond(to: [.line(Data(#"{"jsonrpc":"2.0","id":7,"method":"area.list"}"#.utf8))])[0]
         #expect(raw.hasPrefix(#"{"jsonrpc":"2.0","id":7,"result":"#))
     }
 

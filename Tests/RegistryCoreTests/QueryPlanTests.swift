@@ -10,12 +10,12 @@ struct QueryPlanTests {
     /// The SQL texts a call runs, captured from SQLite's own trace of the connection.
     func statements(_ t: TestRegistry, _ method: String, _ params: String) throws -> [String] {
         let collected = SQLCollector()
-        try t.registry.queue.writeWithoutTransaction { db in
+        t.registry.queue.inDatabase { db in
             db.trace(options: .statement) { event in
                 if case let .statement(statement) = event { collected.add(statement.sql) }
             }
         }
-        defer { try? t.registry.queue.writeWithoutTransaction { $0.trace(options: .statement, nil) } }
+        defer { t.registry.queue.inDatabase { $0.trace(options: .statement, nil) } }
         try t.ok(method, params)
         return collected.sql.filter { !$0.hasPrefix("SAVEPOINT") && !$0.hasPrefix("RELEASE") && !$0.hasPrefix("BEGIN")
             && !$0.hasPrefix("COMMIT") && !$0.hasPrefix("ROLLBACK") && !$0.hasPrefix("PRAGMA") }

@@ -49,7 +49,7 @@ struct Binary {
         let out = Pipe(), input = Pipe()
         // Standard error goes to a file, so that neither stream can fill a pipe and block the child.
         let errPath = folder + "/.stderr-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         defer { try? FileManager.default.removeItem(atPath: errPath) }
         process.standardOutput = out
@@ -66,6 +66,7 @@ struct Binary {
                    stderr: String(decoding: errData, as: UTF8.self), stdoutData: outData)
     }
 
+    @discardableResult
     func run(_ arguments: String..., stdin: String? = nil) throws -> Run {
         try run(arguments, stdin: stdin)
     }

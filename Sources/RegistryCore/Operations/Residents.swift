@@ -56,7 +56,9 @@ public struct RegisterResident: RegistryRequest {
         }
 
         var person: ResidentRecord
-        if var known = try ResidentRecord.find(context, idNumber: idNumber) {
+        // One blind index for the lookup and, for a new person, the insert.
+        let blindIndex = try context.sealingKey().blindIndex(idNumber.value)
+        if var known = try ResidentRecord.find(context, idNumber: idNumber, blindIndex: blindIndex) {
             let open = try known.openResidence(db)
             if let open, transfer != true {
                 let openUnit = try UnitRecord.find(db, id: open.unit)!
@@ -85,7 +87,7 @@ public struct RegisterResident: RegistryRequest {
             person = known
         } else {
             person = ResidentRecord(idNumber: idNumber, name: name, hukouCode: hukouCode ?? idNumber.divisionCode, phone: phone)
-            try person.insert(context, idNumber: idNumber)
+            try person.insert(context, idNumber: idNumber, blindIndex: blindIndex)
         }
 
         let insert = try RawStatement(db, "INSERT INTO residence (resident, unit, moved_in) VALUES (?, ?, ?)")

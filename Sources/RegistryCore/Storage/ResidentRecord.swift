@@ -36,10 +36,12 @@ struct ResidentRecord: Sendable {
         self.phone = phone
     }
 
-    static func find(_ context: OperationContext, idNumber: IDNumber) throws -> ResidentRecord? {
+    /// The person with this ID number. `blindIndex`, when the caller has computed it
+    /// already, saves computing it again.
+    static func find(_ context: OperationContext, idNumber: IDNumber, blindIndex: Data? = nil) throws -> ResidentRecord? {
         let key = try context.sealingKey()
         let statement = try RawStatement(context.db, byIDNumber)
-        statement.bind(1, key.blindIndex(idNumber.value))
+        statement.bind(1, blindIndex ?? key.blindIndex(idNumber.value))
         return try statement.first { c in
             ResidentRecord(id: c.int64(0), maskedIDNumber: c.string(1), name: c.string(2), sex: Sex(rawValue: c.string(3)) ?? .male,
                            birthDate: c.date(4)!, hukouCode: c.string(5),
@@ -66,10 +68,10 @@ struct ResidentRecord: Sendable {
     }
 
     /// Inserts a new person, sealing `idNumber` and the phone, and sets ``id``.
-    mutating func insert(_ context: OperationContext, idNumber: IDNumber) throws {
+    mutating func insert(_ context: OperationContext, idNumber: IDNumber, blindIndex: Data? = nil) throws {
         let key = try context.sealingKey()
         let statement = try RawStatement(context.db, Self.insertion)
-        statement.bind(1, key.blindIndex(idNumber.value))
+        statement.bind(1, blindIndex ?? key.blindIndex(idNumber.value))
         statement.bind(2, try key.seal(idNumber.value, label: PersonalDataCipher.Label.residentID))
         statement.bind(3, maskedIDNumber)
         statement.bind(4, name)
