@@ -269,3 +269,20 @@ struct ImportTests {
         }
     }
 }
+
+@Suite("The bulk import's memory of people seen")
+struct SeenPeopleTests {
+    @Test("a person seen is always known again; a new one is rarely mistaken for seen")
+    func bloom() {
+        var seen = SeenPeople(expected: 200_000)
+        var falsePositives = 0
+        for key in stride(from: UInt64(41152519900101000), to: 41152519900101000 + 200_000, by: 1) where seen.insert(key) {
+            falsePositives += 1
+        }
+        #expect(falsePositives < 200_000 / 100)
+        for key in stride(from: UInt64(41152519900101000), to: 41152519900101000 + 200_000, by: 997) {
+            let known = seen.insert(key)
+            #expect(known)
+        }
+    }
+}

@@ -169,9 +169,8 @@ extension BulkResidentLoad {
                 reader.close()
                 finished.signal()
             }
-            // People seen so far, by the first 17 digits of their ID number (the 18th is
-            // their check character): 8 bytes each, whatever the size of the file.
-            var seen = Set<UInt64>()
+            // People seen so far: fixed memory, sized by the file (about 60 bytes a row).
+            var seen = SeenPeople(expected: Int(reader.byteCount / 60))
             var batch: [Staged] = []
             batch.reserveCapacity(BulkResidentLoad.batchSize)
             while true {
@@ -194,12 +193,13 @@ extension BulkResidentLoad {
             queue.finish()
         }
 
-        private func stage(line: Int, fields: [String], seen: inout Set<UInt64>) -> Staged {
+        private func stage(line: Int, fields: [String], seen: inout SeenPeople) -> Staged {
             guard fields.count == columnIndex.count else { return .unusable }
             let cells = CSVImport.Cells(values: fields, index: columnIndex)
             do {
                 guard let idNumber = try cells.idNumber("id_number", field: "idNumber", today: today) else { return .unusable }
-                guard seen.insert(Self.personKey(idNumber)).inserted else { return .operation(line: line, fields: fields) }
+                // A person possibly seen before goes through the operations (always right).
+                if seen.insert(Self.personKey(idNumber)) { return .operation(line: line, fields: fields) }
                 guard let movedIn = try cells.date("moved_in", field: "movedIn"), movedIn >= idNumber.birthDate else { return .unusable }
                 let movedOut = try cells.date("moved_out", field: "movedOut")
                 if let movedOut, movedOut < movedIn { return .unusable }

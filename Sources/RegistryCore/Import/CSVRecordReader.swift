@@ -35,6 +35,12 @@ struct CSVRecordReader {
 
     func close() { _ = Glibc.close(fd) }
 
+    /// The size of the file in bytes (0 when it cannot be told).
+    var byteCount: Int {
+        var info = stat()
+        return fstat(fd, &info) == 0 ? Int(info.st_size) : 0
+    }
+
     private mutating func fill() -> Bool {
         guard !atEnd else { return false }
         while true {
