@@ -96,7 +96,8 @@ public final class Registry: Sendable {
     /// Opens the file, brings its schema up to date and installs the key's SQL functions.
     /// - Returns: the connection and the key (`nil` when there is no key file).
     private static func openDatabase(path: String, keyPath: String) throws(RegistryError) -> (DatabaseQueue, RegistryKey?) {
-        var key = try RegistryKey.load(path: keyPath)
+        let loaded = try RegistryKey.load(path: keyPath)
+        var key = loaded
         let queue = try openQueue(path: path)
         try install(key, keyPath: keyPath, in: queue)
         try storageErrors {
@@ -107,7 +108,10 @@ public final class Registry: Sendable {
                 return created
             }
         }
-        try install(key, keyPath: keyPath, in: queue)
+        if loaded == nil && key != nil {
+            // A migration made the key: every later statement gets it too.
+            try install(key, keyPath: keyPath, in: queue)
+        }
         let stored = try storageErrors { try queue.read { try String.fetchOne($0, sql: "SELECT key_check FROM registry WHERE id = 1") } }
         if let stored, let key, stored != key.checkValue {
             throw RegistryError(.internalError, reason: "key_mismatch", field: "keyFile",
@@ -228,11 +232,15 @@ public final class Registry: Sendable {
         }
     }
 
-    /// Lets SQLite's sorter spill to temporary files for a bulk load: the indexes an import
-    /// rebuilds at its end are sorted in pieces of the page cache's size, instead of whole
-    /// in memory (a million residents' ledger index alone is about 60 MB).
-    func sortsOnDisk() throws(RegistryError) {
+    /// Runs a bulk load (`body`) with SQLite's sorter spilling to temporary files: the
+    /// indexes an import rebuilds at its end are sorted in pieces of the page cache's size,
+    /// instead of whole in memory (a million residents' ledger index alone is about 60 MB).
+    /// Afterwards the temporary store is in memory again, as requests' savepoint journals
+    /// want it.
+    func sortingOnDisk<T>(_ body: () throws -> T) throws -> T {
         try storageErrors { try queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA temp_store = FILE") } }
+        defer { try? queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA temp_store = MEMORY") } }
+        return try body()
     }
 
     /// Runs read-only work in one read transaction (a consistent snapshot that does not

@@ -52,7 +52,8 @@ struct BulkResidentLoad {
              progress: ((Int, Double) -> Void)?) throws(RegistryError) -> Int? {
         guard let key = registry.key else { return nil }
         let (reader, columnIndex) = try importer.open(path)
-        let queue = HandOver(depth: Self.queueDepth)
+        // Each batch weighs 1: at most `queueDepth` wait.
+        let queue = BatchQueue<[Staged]>(capacity: Self.queueDepth)
         let parser = Parser(reader: reader, columnIndex: columnIndex, key: key, today: .today(), queue: queue)
         let thread = Thread { parser.run() }
         thread.stackSize = 1 << 20
@@ -66,8 +67,8 @@ struct BulkResidentLoad {
                 let deferred = try DeferredIndexes.drop(CSVImport.deferredIndexes[.residents] ?? [], in: group)
                 var done = 0
                 var lastReport = started
-                while let batch = queue.take() {
-                    for row in batch {
+                while let batches = queue.takeAll() {
+                    for row in batches.joined() {
                         try write(row, columnIndex: columnIndex, in: group)
                         done += 1
                     }
@@ -152,11 +153,11 @@ extension BulkResidentLoad {
         private let columnIndex: [String: Int]
         private let key: RegistryKey
         private let today: CivilDate
-        private let queue: HandOver
+        private let queue: BatchQueue<[Staged]>
         /// Signalled when the thread has stopped (and closed the file).
         let finished = DispatchSemaphore(value: 0)
 
-        init(reader: CSVRecordReader, columnIndex: [String: Int], key: RegistryKey, today: CivilDate, queue: HandOver) {
+        init(reader: CSVRecordReader, columnIndex: [String: Int], key: RegistryKey, today: CivilDate, queue: BatchQueue<[Staged]>) {
             self.reader = reader
             self.columnIndex = columnIndex
             self.key = key
@@ -185,12 +186,12 @@ extension BulkResidentLoad {
                 if fields.count == 1 && fields[0].isEmpty { continue }
                 batch.append(stage(line: line, fields: fields, seen: &seen))
                 if batch.count == BulkResidentLoad.batchSize {
-                    guard queue.put(batch) else { return }
+                    guard queue.put(batch, weight: 1) else { return }
                     batch.removeAll(keepingCapacity: true)
                 }
             }
-            if !batch.isEmpty { _ = queue.put(batch) }
-            queue.finish()
+            if !batch.isEmpty { queue.put(batch, weight: 1) }
+            queue.close()
         }
 
         private func stage(line: Int, fields: [String], seen: inout SeenPeople) -> Staged {
@@ -223,53 +224,6 @@ extension BulkResidentLoad {
             var key: UInt64 = 0
             for byte in idNumber.value.utf8.prefix(17) { key = key &* 10 &+ UInt64(byte &- UInt8(ascii: "0")) }
             return key
-        }
-    }
-
-    /// Batches handed from the parsing thread to the writing one: at most `depth` wait.
-    final class HandOver: @unchecked Sendable {
-        private let condition = NSCondition()
-        private var batches: [[Staged]] = []
-        private var done = false
-        private var cancelled = false
-        private let depth: Int
-
-        init(depth: Int) { self.depth = depth }
-
-        /// Waits for room; `false` when the reader cancelled.
-        func put(_ batch: [Staged]) -> Bool {
-            condition.lock()
-            defer { condition.unlock() }
-            while batches.count >= depth && !cancelled { condition.wait() }
-            if cancelled { return false }
-            batches.append(batch)
-            condition.broadcast()
-            return true
-        }
-
-        func finish() {
-            condition.lock()
-            done = true
-            condition.broadcast()
-            condition.unlock()
-        }
-
-        /// The next batch, or `nil` at the end.
-        func take() -> [Staged]? {
-            condition.lock()
-            defer { condition.unlock() }
-            while batches.isEmpty && !done && !cancelled { condition.wait() }
-            if batches.isEmpty { return nil }
-            condition.broadcast()
-            return batches.removeFirst()
-        }
-
-        /// Stops the writer from waiting: the parsing thread ends at its next hand-over.
-        func cancel() {
-            condition.lock()
-            cancelled = true
-            condition.broadcast()
-            condition.unlock()
         }
     }
 }

@@ -90,17 +90,18 @@ public struct CSVImport {
         defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
 
         let started = Date()
-        try registry.sortsOnDisk()
-        if kind == .residents && allowsBulkLoad {
-            // The fast path loads new people in bulk; anything it does not handle (a bad row,
-            // a person already registered) rolls it back, and the rows are run one by one.
-            if let rows = try BulkResidentLoad(importer: self, path: source).run(registry, operator: actor, started: started,
-                                                                                progress: progress) {
-                return Summary(rows: rows, seconds: Date().timeIntervalSince(started), bulk: true)
+        return try registry.sortingOnDisk {
+            if kind == .residents && allowsBulkLoad {
+                // The fast path loads new people in bulk; anything it does not handle (a bad
+                // row, a person already registered) rolls it back, and the rows run one by one.
+                if let rows = try BulkResidentLoad(importer: self, path: source).run(registry, operator: actor, started: started,
+                                                                                    progress: progress) {
+                    return Summary(rows: rows, seconds: Date().timeIntervalSince(started), bulk: true)
+                }
             }
+            let rows = try rowByRow(registry, path: source, operator: actor, started: started, progress: progress)
+            return Summary(rows: rows, seconds: Date().timeIntervalSince(started))
         }
-        let rows = try rowByRow(registry, path: source, operator: actor, started: started, progress: progress)
-        return Summary(rows: rows, seconds: Date().timeIntervalSince(started))
     }
 
     /// Opens the file and reads its header.

@@ -41,24 +41,17 @@ enum HashChain {
     /// The hash before the first row.
     static let genesis = String(repeating: "0", count: 64)
 
-    /// The hash of a row with `values` (in the table's column order) after `previous`.
-    ///
-    /// The hashed text is exactly `previous`, a line feed, and `JSONWriter`'s compact JSON
-    /// of the values array; it is written here as bytes into one buffer (every event of a
-    /// registration pays for it, and appending to a `String` piece by piece cost more than
-    /// the hash itself).
+    /// The hash of a row with `values` (in the table's column order) after `previous`: of
+    /// `previous`, a line feed, and `JSONWriter`'s compact JSON of the values array.
     static func link(previous: String, values: [JSONValue]) -> String {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(512)
-        bytes.append(contentsOf: previous.utf8)
-        bytes.append(UInt8(ascii: "\n"))
-        bytes.append(UInt8(ascii: "["))
-        for (index, value) in values.enumerated() {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            appendJSON(value, to: &bytes)
-        }
-        bytes.append(UInt8(ascii: "]"))
-        let digest = SHA256.hash(data: bytes)
+        var text = String()
+        text.reserveCapacity(512)
+        text += previous
+        text += "\n"
+        JSONWriter.write(.array(values), into: &text)
+        var hasher = SHA256()
+        text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        let digest = hasher.finalize()
         let hex: [UInt8] = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(64)
@@ -67,34 +60,6 @@ enum HashChain {
             out.append(hex[Int(byte & 0x0F)])
         }
         return String(decoding: out, as: UTF8.self)
-    }
-
-    /// Appends what `JSONWriter` writes for `value`, as UTF-8.
-    private static func appendJSON(_ value: JSONValue, to bytes: inout [UInt8]) {
-        switch value {
-        case .null:
-            bytes.append(contentsOf: "null".utf8)
-        case let .int(number):
-            bytes.append(contentsOf: String(number).utf8)
-        case let .string(text):
-            bytes.append(UInt8(ascii: "\""))
-            for byte in text.utf8 {
-                switch byte {
-                case UInt8(ascii: "\""): bytes.append(contentsOf: "\\\"".utf8)
-                case UInt8(ascii: "\\"): bytes.append(contentsOf: "\\\\".utf8)
-                case UInt8(ascii: "\n"): bytes.append(contentsOf: "\\n".utf8)
-                case UInt8(ascii: "\r"): bytes.append(contentsOf: "\\r".utf8)
-                case UInt8(ascii: "\t"): bytes.append(contentsOf: "\\t".utf8)
-                case 0..<0x20:
-                    let hex = String(byte, radix: 16)
-                    bytes.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8)
-                default: bytes.append(byte)
-                }
-            }
-            bytes.append(UInt8(ascii: "\""))
-        default:
-            bytes.append(contentsOf: JSONWriter.string(value).utf8)
-        }
     }
 
     /// The ends of both chains as one transaction has written them, so that each append
