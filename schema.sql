@@ -124,6 +124,82 @@ CREATE TABLE residence (
 CREATE UNIQUE INDEX residence_one_open ON residence(resident) WHERE moved_out IS NULL;
 CREATE INDEX residence_resident ON residence(resident, moved_in);
 CREATE INDEX residence_unit ON residence(unit, moved_in);
+-- The residences that differ between a past day and now: open ones that began after it
+-- (moved_out NULL, moved_in > day) and closed ones that ended after it (moved_out > day).
+CREATE INDEX residence_dates ON residence(moved_out, moved_in);
+-- The people born in one year: the year in which someone turns 15 (or 60) on a given day.
+CREATE INDEX resident_birth_date ON resident(birth_date);
+
+-- The people living in each grid now (schema version 5): every open residence counted
+-- by sex ('male', 'female'), by year of birth ('1990'), and, for a migrant, by the
+-- province of the hukou code ('34', migrant as `registry.migrant_scope` decides). The
+-- triggers below keep it in the same transaction as each change, so that
+-- `analysis.demographics` adds up about a hundred rows per grid instead of reading every
+-- residence; a day in the past is these counts less the residences that changed since
+-- (Sources/RegistryCore/Operations/Demographics.swift). Rows are never deleted; a count
+-- that would go below zero aborts the change. `registry check` recounts it.
+CREATE TABLE population (
+    grid    TEXT NOT NULL,
+    facet   TEXT NOT NULL CHECK ((facet = 'sex' OR facet = 'born' OR facet = 'origin')),
+    value   TEXT NOT NULL,
+    people  INTEGER NOT NULL CHECK (people >= 0),
+    PRIMARY KEY (grid, facet, value)
+) WITHOUT ROWID;
+-- The rows each open residence adds to `population`: the one statement of which facets a
+-- person counts under. The migrant rule is MigrantScope's (a test holds them to the same answers).
+CREATE VIEW population_share (residence, resident, grid, facet, value) AS
+    SELECT x.id, x.resident, u.grid, 'sex', r.sex
+    FROM residence x JOIN unit u ON u.id = x.unit JOIN resident r ON r.id = x.resident
+    WHERE x.moved_out IS NULL
+    UNION ALL
+    SELECT x.id, x.resident, u.grid, 'born', substr(r.birth_date, 1, 4)
+    FROM residence x JOIN unit u ON u.id = x.unit JOIN resident r ON r.id = x.resident
+    WHERE x.moved_out IS NULL
+    UNION ALL
+    SELECT x.id, x.resident, u.grid, 'origin', substr(r.hukou_code, 1, 2)
+    FROM residence x JOIN unit u ON u.id = x.unit JOIN resident r ON r.id = x.resident JOIN registry g
+    WHERE x.moved_out IS NULL AND (CASE WHEN g.migrant_scope = 'subdistrict' AND length(r.hukou_code) > 6
+        THEN substr(r.hukou_code, 1, length(u.subdistrict)) <> u.subdistrict
+        ELSE substr(r.hukou_code, 1, 6) <> g.county_code END);
+-- A residence opens, closes, or is removed: its shares are added or taken away. BEFORE
+-- triggers see the row as it was, AFTER triggers as it is.
+CREATE TRIGGER population_residence_opened AFTER INSERT ON residence WHEN NEW.moved_out IS NULL
+BEGIN
+    INSERT INTO population (grid, facet, value, people)
+    SELECT grid, facet, value, 1 FROM population_share WHERE residence = NEW.id
+    ON CONFLICT (grid, facet, value) DO UPDATE SET people = people + 1;
+END;
+CREATE TRIGGER population_residence_leaving BEFORE UPDATE OF moved_out, unit, resident ON residence WHEN OLD.moved_out IS NULL
+BEGIN
+    UPDATE population SET people = people - 1
+    WHERE (grid, facet, value) IN (SELECT grid, facet, value FROM population_share WHERE residence = OLD.id);
+END;
+CREATE TRIGGER population_residence_reopened AFTER UPDATE OF moved_out, unit, resident ON residence WHEN NEW.moved_out IS NULL
+BEGIN
+    INSERT INTO population (grid, facet, value, people)
+    SELECT grid, facet, value, 1 FROM population_share WHERE residence = NEW.id
+    ON CONFLICT (grid, facet, value) DO UPDATE SET people = people + 1;
+END;
+CREATE TRIGGER population_residence_removed BEFORE DELETE ON residence WHEN OLD.moved_out IS NULL
+BEGIN
+    UPDATE population SET people = people - 1
+    WHERE (grid, facet, value) IN (SELECT grid, facet, value FROM population_share WHERE residence = OLD.id);
+END;
+-- A person's hukou code changes (or sex or birth date, which the registry never changes):
+-- their open residence's shares move.
+CREATE TRIGGER population_profile_leaving BEFORE UPDATE OF sex, birth_date, hukou_code ON resident
+WHEN OLD.sex IS NOT NEW.sex OR OLD.birth_date IS NOT NEW.birth_date OR OLD.hukou_code IS NOT NEW.hukou_code
+BEGIN
+    UPDATE population SET people = people - 1
+    WHERE (grid, facet, value) IN (SELECT grid, facet, value FROM population_share WHERE resident = OLD.id);
+END;
+CREATE TRIGGER population_profile_changed AFTER UPDATE OF sex, birth_date, hukou_code ON resident
+WHEN OLD.sex IS NOT NEW.sex OR OLD.birth_date IS NOT NEW.birth_date OR OLD.hukou_code IS NOT NEW.hukou_code
+BEGIN
+    INSERT INTO population (grid, facet, value, people)
+    SELECT grid, facet, value, 1 FROM population_share WHERE resident = NEW.id
+    ON CONFLICT (grid, facet, value) DO UPDATE SET people = people + 1;
+END;
 
 CREATE TABLE household (
     id          INTEGER PRIMARY KEY,

@@ -219,8 +219,13 @@ struct EncryptionTests {
     @Test("the schema's statements for one table are found in schema.sql")
     func schemaStatements() {
         let resident = SchemaText.statements(of: "resident")
-        #expect(resident.count == 2)
+        #expect(resident.map { $0.split(separator: " ").prefix(3).joined(separator: " ") } == [
+            "CREATE TABLE resident", "CREATE INDEX resident_name", "CREATE INDEX resident_birth_date",
+            "CREATE TRIGGER population_profile_leaving", "CREATE TRIGGER population_profile_changed",
+        ])
         #expect(resident[0].hasPrefix("CREATE TABLE resident ("))
+        #expect(resident[4].hasSuffix("END;\n"), "a trigger's statement runs to its END")
+        #expect(SchemaText.statements(of: "population_share").first?.hasPrefix("CREATE VIEW population_share") == true)
         let ledger = SchemaText.statements(of: "ledger_event")
         #expect(ledger.map { $0.split(separator: " ").prefix(3).joined(separator: " ") } == [
             "CREATE TABLE ledger_event", "CREATE INDEX ledger_event_subdistrict", "CREATE TRIGGER ledger_event_no_update",

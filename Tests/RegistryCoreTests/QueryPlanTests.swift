@@ -17,8 +17,9 @@ struct QueryPlanTests {
         }
         defer { t.registry.queue.inDatabase { $0.trace(options: .statement, nil) } }
         try t.ok(method, params)
+        // A trigger's statements are traced as `-- TRIGGER name`: their plans are checked apart.
         return collected.sql.filter { !$0.hasPrefix("SAVEPOINT") && !$0.hasPrefix("RELEASE") && !$0.hasPrefix("BEGIN")
-            && !$0.hasPrefix("COMMIT") && !$0.hasPrefix("ROLLBACK") && !$0.hasPrefix("PRAGMA") }
+            && !$0.hasPrefix("COMMIT") && !$0.hasPrefix("ROLLBACK") && !$0.hasPrefix("PRAGMA") && !$0.hasPrefix("--") }
     }
 
     /// The tables (or whole indexes) a statement reads from end to end: any SCAN, with or
@@ -80,6 +81,44 @@ struct QueryPlanTests {
                 #expect(try scans(t, sql).isEmpty, "\(method): \(sql)")
             }
         }
+    }
+}
+
+extension QueryPlanTests {
+    /// Every line of a statement's plan.
+    func plan(_ t: TestRegistry, _ sql: String) throws -> [String] {
+        try t.registry.read { db in
+            let statement = try db.makeStatement(sql: "EXPLAIN QUERY PLAN " + sql)
+            let count = Int(sqlite3_bind_parameter_count(statement.sqliteStatement))
+            let arguments = StatementArguments(Array(repeating: DatabaseValue.null, count: count))
+            return try Row.fetchAll(statement, arguments: arguments).map { $0["detail"] }
+        }
+    }
+
+    @Test("the population triggers find a residence's or a person's shares by key, and the analyzer's changes since a day by index")
+    func populationUsesIndexes() throws {
+        let t = try TestRegistry()
+        try t.addAreas()
+        // What the triggers run: the shares of one residence (by its key) or one person's open one.
+        for sql in ["SELECT grid, facet, value FROM population_share WHERE residence = ?",
+                    "SELECT grid, facet, value FROM population_share WHERE resident = ?"] {
+            let scanned = try plan(t, sql).filter { $0.hasPrefix("SCAN ") && $0 != "SCAN g" && $0 != "SCAN population_share" }
+            #expect(scanned.isEmpty, "\(sql): \(scanned)")
+        }
+        #expect(try plan(t, "SELECT grid FROM population_share WHERE resident = ?").contains { $0.contains("residence_one_open") })
+        // What analysis.demographics runs on a day.
+        try t.addUnit("U1")
+        try t.moveIn(makeID(), "U1", on: "2025-02-01")
+        var plans: [String] = []
+        for sql in try statements(t, "analysis.demographics", #"{"level":"grid","asOf":"2025-06-30"}"#) {
+            plans += try plan(t, sql)
+        }
+        #expect(plans.contains { $0.contains("USING COVERING INDEX residence_dates (moved_out=? AND moved_in>?)") }, "\(plans)")
+        #expect(plans.contains { $0.contains("USING COVERING INDEX residence_dates (moved_out>?)") || $0.contains("USING INDEX residence_dates (moved_out>?)") }, "\(plans)")
+        #expect(plans.contains { $0.contains("INDEX resident_birth_date") }, "\(plans)")
+        // No residence is read whole: only the small population table and the areas are.
+        let whole = plans.filter { $0.hasPrefix("SCAN ") && $0 != "SCAN CONSTANT ROW" }.filter { !$0.contains("population") && !$0.contains("area") }
+        #expect(whole.isEmpty, "\(whole)")
     }
 }
 

@@ -58,59 +58,17 @@ public struct Demographics: RegistryRequest {
         guard threshold.isFinite, (0...1).contains(threshold) else {
             throw RegistryError.invalid("threshold", "must be a number from 0 to 1")
         }
-        let db = context.db
-        let selection = try AreaSelection(db, level: level, parent: parent)
-        let day = asOf.description
-        // Born after these days, a person is under 15 (under 60) on asOf.
-        let under15 = asOf.adding(years: -15).description
-        let under60 = asOf.adding(years: -60).description
-        let migrant = context.settings.migrantSQL(hukou: "r.hukou_code", subdistrict: "u.subdistrict")
-        let living = """
-            FROM residence x
-            JOIN unit u ON u.id = x.unit
-            JOIN resident r ON r.id = x.resident
-            WHERE x.moved_in <= ? AND (x.moved_out IS NULL OR x.moved_out > ?) AND \(selection.unitCondition.sql)
-            """
-        var arguments: StatementArguments = [under15, under15, under60, under60, day, day]
-        arguments += selection.unitCondition.arguments
-        var profiles: [String: Row] = [:]
-        for row in try db.cachedRows(sql: """
-            SELECT \(selection.groupColumn), count(*), sum(\(migrant)), sum(r.sex = 'male'), sum(r.sex = 'female'),
-                   sum(r.birth_date > ?), sum(r.birth_date <= ? AND r.birth_date > ?), sum(r.birth_date <= ?)
-            \(living)
-            GROUP BY 1
-            """, arguments: arguments) {
-            let residents: Int = row[1]
-            let migrants: Int = row[2]
-            let share = residents == 0 ? nil : Double(migrants) / Double(residents)
-            profiles[row[0]] = Row(code: "", name: "", residents: residents, migrants: migrants, migrantShare: share,
-                                   flagged: share.map { $0 >= threshold } ?? false, male: row[3], female: row[4],
-                                   ageBands: (row[5], row[6], row[7]), topOrigins: [])
-        }
-        var originArguments: StatementArguments = [day, day]
-        originArguments += selection.unitCondition.arguments
-        var origins: [String: [Origin]] = [:]
-        for row in try db.cachedRows(sql: """
-            SELECT \(selection.groupColumn), substr(r.hukou_code, 1, 2) AS province, count(*) AS n
-            \(living) AND \(migrant)
-            GROUP BY 1, 2
-            ORDER BY 1, n DESC, province
-            """, arguments: originArguments) {
-            let key: String = row[0]
-            if origins[key, default: []].count < 5 {
-                let code: String = row[1]
-                origins[key, default: []].append(Origin(province: code, name: Province.name(of: code), count: row[2]))
-            }
-        }
+        let selection = try AreaSelection(context.db, level: level, parent: parent)
+        let tally = try PopulationTally(context.db, selection, on: asOf, settings: context.settings)
         return Result(rows: selection.areas.map { area in
-            let key = selection.groupKey(area.code)
-            var row = profiles[key] ?? Row(code: "", name: "", residents: 0, migrants: 0, migrantShare: nil, flagged: false,
-                                           male: 0, female: 0, ageBands: (0, 0, 0), topOrigins: [])
-            row.code = area.code
-            row.name = area.name
-            row.topOrigins = origins[key] ?? []
-            return row
+            let counts = tally.byArea[selection.groupKey(area.code)] ?? PopulationTally.Counts()
+            let share = counts.residents == 0 ? nil : Double(counts.migrants) / Double(counts.residents)
+            let top = counts.origins.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(5)
+            return Row(code: area.code, name: area.name, residents: counts.residents, migrants: counts.migrants,
+                       migrantShare: share, flagged: share.map { $0 >= threshold } ?? false,
+                       male: counts.male, female: counts.female,
+                       ageBands: (counts.children, counts.working, counts.elderly),
+                       topOrigins: top.map { Origin(province: $0.key, name: Province.name(of: $0.key), count: $0.value) })
         })
     }
 }
-

@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
 
-/// What `registry check` found: SQLite's own checks and the two hash chains.
+/// What `registry check` found: SQLite's own checks, the two hash chains, and whether the
+/// maintained population counts agree with the residences.
 public struct IntegrityReport: JSONRepresentable {
     /// `ok`, or what `PRAGMA integrity_check` reported.
     public var integrity: [String]
@@ -9,10 +10,13 @@ public struct IntegrityReport: JSONRepresentable {
     public var foreignKeyViolations: Int
     var ledger: HashChain.Verdict
     var audit: HashChain.Verdict
+    /// Rows of the maintained `population` counts that a recount does not give.
+    public var populationMismatches: Int
 
     /// Whether everything held.
     public var isSound: Bool {
         integrity == ["ok"] && foreignKeyViolations == 0 && ledger.firstBroken == nil && audit.firstBroken == nil
+            && populationMismatches == 0
     }
 
     public var json: JSONValue {
@@ -22,21 +26,23 @@ public struct IntegrityReport: JSONRepresentable {
         return .object([
             ("sound", .bool(isSound)), ("integrity", .string(integrity.joined(separator: "; "))),
             ("foreignKeyViolations", .int(Int64(foreignKeyViolations))),
-            ("ledger", chain(ledger)), ("audit", chain(audit)),
+            ("ledger", chain(ledger)), ("audit", chain(audit)), ("populationMismatches", .int(Int64(populationMismatches))),
         ])
     }
 }
 
 extension Registry {
-    /// Runs `integrity_check` and `foreign_key_check`, and walks the ledger's and the audit
-    /// trail's hash chains, reporting the first broken link of each.
+    /// Runs `integrity_check` and `foreign_key_check`, walks the ledger's and the audit
+    /// trail's hash chains, reporting the first broken link of each, and recounts the
+    /// maintained population counts.
     public func check() throws(RegistryError) -> IntegrityReport {
         try read { db in
             IntegrityReport(
                 integrity: try String.fetchAll(db, sql: "PRAGMA integrity_check"),
                 foreignKeyViolations: try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").count,
                 ledger: try HashChain.verify(db, HashChain.ledger),
-                audit: try HashChain.verify(db, HashChain.audit))
+                audit: try HashChain.verify(db, HashChain.audit),
+                populationMismatches: try PopulationTally.mismatchedRows(db))
         }
     }
 

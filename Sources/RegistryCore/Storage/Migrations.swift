@@ -8,7 +8,7 @@ import GRDB
 /// was. A database from a newer program is refused rather than guessed at.
 enum Migrations {
     /// The version that `schema.sql` describes.
-    static let current = 4
+    static let current = 5
 
     /// The ledger's chain as schema version 2 defined it: over the ID number in the clear.
     static let ledgerVersion2 = HashChain.Table(
@@ -86,6 +86,16 @@ enum Migrations {
         4: { db, _ in
             for statement in SchemaText.statements(of: "export_consumer") { try db.execute(sql: statement) }
         },
+        // 5: the people living in each grid, counted by the triggers in each change's own
+        // transaction (`population`), and the indexes that find what changed since a day.
+        // Step 3 may already have made the resident triggers (it rebuilds that table from
+        // today's schema.sql), so only what is missing is created.
+        5: { db, _ in
+            for name in ["population", "population_share", "residence", "resident"] {
+                try createMissing(SchemaText.statements(of: name), db)
+            }
+            try db.execute(sql: PopulationTally.recount)
+        },
     ]
 
     /// Applies the schema to an empty database, or migrates an older one.
@@ -160,6 +170,16 @@ enum Migrations {
         try db.execute(sql: "DROP TABLE \(old)")
     }
 
+    /// Runs those of `statements` whose table, view, index or trigger is not in the database yet.
+    private static func createMissing(_ statements: [String], _ db: Database) throws {
+        for statement in statements {
+            let words = statement.prefix { $0 != "(" && $0 != "\n" }.split(separator: " ")
+            guard let name = words.first(where: { !["CREATE", "UNIQUE", "TABLE", "VIEW", "INDEX", "TRIGGER"].contains($0) }) else { continue }
+            let exists = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = ?)", arguments: [String(name)]) ?? false
+            if !exists { try db.execute(sql: statement) }
+        }
+    }
+
     private static func withoutAppendOnlyTrigger(_ table: HashChain.Table, _ db: Database, _ body: () throws -> Void) throws {
         try withoutAppendOnlyTrigger(table.name, db, body)
     }
@@ -177,16 +197,16 @@ enum Migrations {
 }
 
 extension SchemaText {
-    /// The statements of `schema.sql` that create `table` and its indexes and triggers, in
-    /// file order. Statements end with `;` at the end of a line (a trigger's inner `;` is
-    /// followed by ` END;`), and comment lines are left out.
+    /// The statements of `schema.sql` that create `table` (or the view `table`) and its indexes and triggers, in
+    /// file order. Statements end with `;` at the end of a line (a trigger's at a line
+    /// ending in `END;`), and comment lines are left out.
     static func statements(of table: String) -> [String] {
         var statements: [String] = []
         var current = ""
         for line in sql.split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix("--") || (current.isEmpty && line.trimmingCharacters(in: .whitespaces).isEmpty) { continue }
             current += line + "\n"
-            if line.hasSuffix(";") {
+            if line.hasSuffix(";") && (!current.hasPrefix("CREATE TRIGGER ") || line.hasSuffix("END;")) {
                 statements.append(current)
                 current = ""
             }
@@ -194,7 +214,7 @@ extension SchemaText {
         return statements.filter { statement in
             let head = statement.prefix { $0 != "(" && $0 != "\n" }
             let words = head.split(separator: " ")
-            if statement.hasPrefix("CREATE TABLE ") { return words.count > 2 && words[2] == table }
+            if statement.hasPrefix("CREATE TABLE ") || statement.hasPrefix("CREATE VIEW ") { return words.count > 2 && words[2] == table }
             if statement.hasPrefix("CREATE INDEX ") || statement.hasPrefix("CREATE UNIQUE INDEX ") {
                 guard let on = words.firstIndex(of: "ON"), on + 1 < words.count else { return false }
                 return words[on + 1] == table

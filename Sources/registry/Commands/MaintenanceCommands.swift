@@ -5,7 +5,7 @@ import RegistryCore
 /// `registry check`: integrity, foreign keys and the hash chains.
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "check", abstract: "Check the database: SQLite's integrity and foreign keys, and the ledger's and audit trail's hash chains.",
+        commandName: "check", abstract: "Check the database: SQLite's integrity and foreign keys, the ledger's and audit trail's hash chains, and the maintained population counts.",
         discussion: "Exit status 1 when anything is wrong, naming the first broken link of a chain.")
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var output: OutputOptions

@@ -1,0 +1,236 @@
+import GRDB
+
+/// The people living in each area of a selection on a day: the counts behind
+/// `analysis.demographics`.
+///
+/// Two ways to the same numbers:
+/// - ``maintained(_:_:on:settings:)`` starts from the `population` table, which the schema's
+///   triggers keep for *now* (every open residence, by grid), takes away the residences that
+///   changed after the day (open ones that began later, closed ones that ended later), and
+///   counts the people born in the two years where an age band's edge falls on the day
+///   itself. Its cost grows with the changes since the day, not with the population.
+/// - ``scanned(_:_:on:settings:)`` reads every residence. It is the reference the tests hold
+///   the first to, and what a day long past uses, when more residences changed since then
+///   than are open now.
+struct PopulationTally {
+    /// People, migrants, sexes, age bands (0–14, 15–59, 60+ in whole years on the day) and
+    /// migrants by the province of their hukou code.
+    struct Counts: Equatable {
+        var residents = 0
+        var migrants = 0
+        var male = 0
+        var female = 0
+        var children = 0
+        var elderly = 0
+        /// Migrants by 2-digit province code; may hold zeros.
+        var origins: [String: Int] = [:]
+
+        var working: Int { residents - children - elderly }
+    }
+
+    /// Fills `population` from scratch from the residences (the migration that made it).
+    static let recount = """
+        DELETE FROM population;
+        INSERT INTO population (grid, facet, value, people)
+        SELECT grid, facet, value, count(*) FROM population_share GROUP BY grid, facet, value;
+        """
+
+    /// How many `population` keys (grid, facet, value) a recount from the residences gives
+    /// another number for, or has and the table has not, or the other way round: 0 when
+    /// the triggers kept it right.
+    static func mismatchedRows(_ db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: """
+            WITH recount AS (SELECT grid, facet, value, count(*) AS people FROM population_share GROUP BY grid, facet, value),
+                 kept AS (SELECT grid, facet, value, people FROM population WHERE people > 0)
+            SELECT count(*) FROM (
+                SELECT grid, facet, value FROM (SELECT * FROM recount EXCEPT SELECT * FROM kept)
+                UNION
+                SELECT grid, facet, value FROM (SELECT * FROM kept EXCEPT SELECT * FROM recount))
+            """) ?? 0
+    }
+
+    /// Counts by ``AreaSelection/groupKey(_:)``; areas with nobody are absent.
+    var byArea: [String: Counts]
+    /// Whether the counts came from the maintained table (for tests and benchmarks).
+    var usedMaintainedCounts: Bool
+
+    /// The counts on `day`, by whichever way reads less.
+    init(_ db: Database, _ selection: AreaSelection, on day: CivilDate, settings: RegistrySettings) throws {
+        let edges = AgeEdges(day)
+        let changed = try Int.fetchOne(db, sql: """
+            SELECT (SELECT count(*) FROM residence WHERE moved_out IS NULL AND moved_in > ?)
+                 + (SELECT count(*) FROM residence WHERE moved_out > ? AND moved_in <= ?)
+            """, arguments: [edges.day, edges.day, edges.day]) ?? 0
+        let open = try Int.fetchOne(db, sql: "SELECT count(*) FROM residence WHERE moved_out IS NULL") ?? 0
+        if changed <= open {
+            self = try Self.maintained(db, selection, on: day, settings: settings)
+        } else {
+            self = try Self.scanned(db, selection, on: day, settings: settings)
+        }
+    }
+
+    /// Keeps only the selection's areas with someone living there, and origins with someone from there.
+    private init(byArea: [String: Counts], of selection: AreaSelection, usedMaintainedCounts: Bool) {
+        let wanted = Set(selection.areas.map { selection.groupKey($0.code) })
+        self.byArea = byArea.filter { wanted.contains($0.key) }.compactMapValues { counts in
+            guard counts.residents != 0 else { return nil }
+            var counts = counts
+            counts.origins = counts.origins.filter { $0.value != 0 }
+            return counts
+        }
+        self.usedMaintainedCounts = usedMaintainedCounts
+    }
+
+    /// The days on which the age bands turn: born after ``under15`` is under 15 on the day,
+    /// born on or before ``over60`` is 60 or more. Whole birth years on either side of an
+    /// edge fall wholly in one band; only the edge's own year needs the day of birth.
+    struct AgeEdges {
+        var day: String
+        var under15: String
+        var over60: String
+        /// The years of the two edges, as 4-digit text (`population.value` of facet `born`).
+        var year15: String { String(under15.prefix(4)) }
+        var year60: String { String(over60.prefix(4)) }
+        /// The first day of the year after ``year15``, as text that sorts after every day of it.
+        var afterYear15: String {
+            let next = String((Int(year15) ?? 0) + 1)
+            return String(repeating: "0", count: max(0, 4 - next.count)) + next
+        }
+
+        init(_ date: CivilDate) {
+            day = date.description
+            under15 = date.adding(years: -15).description
+            over60 = date.adding(years: -60).description
+        }
+
+        /// The band a whole birth year falls in, or nil for an edge's own year.
+        func band(ofYear year: String) -> Band? {
+            if year > year15 { return .children }
+            if year < year60 { return .elderly }
+            if year == year15 || year == year60 { return nil }
+            return .working
+        }
+
+        enum Band { case children, working, elderly }
+    }
+
+    /// The maintained counts, less what changed after `day`, plus the edge years.
+    static func maintained(_ db: Database, _ selection: AreaSelection, on day: CivilDate, settings: RegistrySettings) throws -> PopulationTally {
+        let edges = AgeEdges(day)
+        let wanted = Set(selection.areas.map { selection.groupKey($0.code) })
+        var areaOfGrid: [String: String] = [:]
+        for row in try db.cachedRows(sql: "SELECT code, community, subdistrict FROM area WHERE level = 'grid'") {
+            let key: String = switch selection.level {
+            case .county: "*"
+            case .subdistrict: row[2]
+            case .community: row[1]
+            case .grid: row[0]
+            }
+            if wanted.contains(key) { areaOfGrid[row[0]] = key }
+        }
+        var counts: [String: Counts] = [:]
+        // Now: one pass over `population` in its key order, grid by grid.
+        for row in try db.cachedRows(sql: """
+            SELECT grid,
+                   sum(CASE WHEN facet = 'sex' AND value = 'male' THEN people ELSE 0 END),
+                   sum(CASE WHEN facet = 'sex' AND value = 'female' THEN people ELSE 0 END),
+                   sum(CASE WHEN facet = 'born' AND value > ? THEN people ELSE 0 END),
+                   sum(CASE WHEN facet = 'born' AND value < ? THEN people ELSE 0 END)
+            FROM population GROUP BY grid
+            """, arguments: [edges.year15, edges.year60]) {
+            guard let key = areaOfGrid[row[0]] else { continue }
+            let male: Int = row[1], female: Int = row[2]
+            counts[key, default: Counts()].male += male
+            counts[key, default: Counts()].female += female
+            counts[key, default: Counts()].residents += male + female
+            counts[key, default: Counts()].children += row[3] as Int
+            counts[key, default: Counts()].elderly += row[4] as Int
+        }
+        for row in try db.cachedRows(sql: "SELECT grid, value, people FROM population WHERE facet = 'origin' AND people > 0") {
+            guard let key = areaOfGrid[row[0]] else { continue }
+            let people: Int = row[2]
+            counts[key, default: Counts()].migrants += people
+            counts[key, default: Counts()].origins[row[1], default: 0] += people
+        }
+        // Back to `day`: open residences that began after it are taken away, closed ones
+        // that ended after it (and began by it) are put back.
+        let migrant = settings.migrantSQL(hukou: "r.hukou_code", subdistrict: "u.subdistrict")
+        var arguments: StatementArguments = [edges.day, edges.day, edges.day]
+        arguments += selection.unitCondition.arguments
+        for row in try db.cachedRows(sql: """
+            SELECT \(selection.groupColumn), r.sex, substr(r.birth_date, 1, 4), \(migrant), substr(r.hukou_code, 1, 2), x.sign
+            FROM (SELECT unit, resident, -1 AS sign FROM residence WHERE moved_out IS NULL AND moved_in > ?
+                  UNION ALL
+                  SELECT unit, resident, 1 FROM residence WHERE moved_out > ? AND moved_in <= ?) x
+            JOIN unit u ON u.id = x.unit JOIN resident r ON r.id = x.resident
+            WHERE \(selection.unitCondition.sql)
+            """, arguments: arguments) {
+            let key: String = row[0]
+            let sign: Int = row[5]
+            var c = counts[key] ?? Counts()
+            c.residents += sign
+            if (row[1] as String) == "male" { c.male += sign } else { c.female += sign }
+            let year: String = row[2]
+            switch edges.band(ofYear: year) {
+            case .children: c.children += sign
+            case .elderly: c.elderly += sign
+            case .working, nil: break
+            }
+            if row[3] as Bool {
+                c.migrants += sign
+                c.origins[row[4], default: 0] += sign
+            }
+            counts[key] = c
+        }
+        // The edge years, day by day, among the people living there on `day`.
+        var edgeArguments: StatementArguments = [edges.under15, edges.over60, edges.under15, edges.afterYear15,
+                                                 edges.year60, edges.over60, edges.day, edges.day]
+        edgeArguments += selection.unitCondition.arguments
+        for row in try db.cachedRows(sql: """
+            SELECT \(selection.groupColumn), sum(r.birth_date > ?), sum(r.birth_date <= ?)
+            FROM resident r JOIN residence x ON x.resident = r.id JOIN unit u ON u.id = x.unit
+            WHERE ((r.birth_date > ? AND r.birth_date < ?) OR (r.birth_date >= ? AND r.birth_date <= ?))
+              AND x.moved_in <= ? AND (x.moved_out IS NULL OR x.moved_out > ?) AND \(selection.unitCondition.sql)
+            GROUP BY 1
+            """, arguments: edgeArguments) {
+            let key: String = row[0]
+            counts[key, default: Counts()].children += row[1] as Int
+            counts[key, default: Counts()].elderly += row[2] as Int
+        }
+        return PopulationTally(byArea: counts, of: selection, usedMaintainedCounts: true)
+    }
+
+    /// Every residence read: the definition the maintained counts must agree with.
+    static func scanned(_ db: Database, _ selection: AreaSelection, on day: CivilDate, settings: RegistrySettings) throws -> PopulationTally {
+        let edges = AgeEdges(day)
+        let migrant = settings.migrantSQL(hukou: "r.hukou_code", subdistrict: "u.subdistrict")
+        let living = """
+            FROM residence x
+            JOIN unit u ON u.id = x.unit
+            JOIN resident r ON r.id = x.resident
+            WHERE x.moved_in <= ? AND (x.moved_out IS NULL OR x.moved_out > ?) AND \(selection.unitCondition.sql)
+            """
+        var arguments: StatementArguments = [edges.under15, edges.over60, edges.day, edges.day]
+        arguments += selection.unitCondition.arguments
+        var counts: [String: Counts] = [:]
+        for row in try db.cachedRows(sql: """
+            SELECT \(selection.groupColumn), count(*), sum(\(migrant)), sum(r.sex = 'male'), sum(r.sex = 'female'),
+                   sum(r.birth_date > ?), sum(r.birth_date <= ?)
+            \(living)
+            GROUP BY 1
+            """, arguments: arguments) {
+            counts[row[0]] = Counts(residents: row[1], migrants: row[2], male: row[3], female: row[4],
+                                    children: row[5], elderly: row[6])
+        }
+        var originArguments: StatementArguments = [edges.day, edges.day]
+        originArguments += selection.unitCondition.arguments
+        for row in try db.cachedRows(sql: """
+            SELECT \(selection.groupColumn), substr(r.hukou_code, 1, 2), count(*)
+            \(living) AND \(migrant)
+            GROUP BY 1, 2
+            """, arguments: originArguments) {
+            counts[row[0], default: Counts()].origins[row[1]] = row[2]
+        }
+        return PopulationTally(byArea: counts, of: selection, usedMaintainedCounts: false)
+    }
+}

@@ -1,0 +1,137 @@
+import GRDB
+import Testing
+@testable import RegistryCore
+
+/// The `population` counts that the schema's triggers maintain, and the analyzer's way from
+/// them back to any day, held to a scan of every residence.
+@Suite("Maintained population counts")
+struct PopulationTests {
+    static let grids = ["411525003001001", "411525003001002", "411525001001001"]
+
+    /// A registry whose people move in, transfer, move out and change hukou codes at random
+    /// over 2018–2025, born in the years whose 15th and 60th birthdays fall in that span
+    /// (29 February among them).
+    func shuffledCounty(scope: MigrantScope, seed: UInt64) throws -> (TestRegistry, births: [String]) {
+        let t = try TestRegistry(scope: scope)
+        try t.addAreas()
+        for (n, grid) in Self.grids.enumerated() {
+            for u in 0..<4 { try t.addUnit("G\(n)U\(u)", grid: grid, kind: u == 3 ? "owner" : "rental", discovered: "2018-01-01") }
+        }
+        var rng = SplitMix64(seed: seed)
+        let hukous = ["411525", "411525003012", "411525001", "341522", "341522101", "420116", "450102003", "710000"]
+        let births = ["20050101", "20080229", "20080301", "20100615", "20031231", "19600101", "19640229", "19630615",
+                      "19651231", "19900101", "19580704", "20120101"]
+        var people: [(id: String, open: Bool, last: Int)] = []
+        for i in 0..<60 {
+            let birth = births[rng.below(births.count)]
+            people.append((makeID(prefix: ["341522", "411525", "420116"][rng.below(3)], birth: birth, sequence: i + 1), false, 0))
+        }
+        // Days as offsets from 2018-01-01, moving forward so every change is after the last.
+        let start = CivilDate("2018-01-01")!
+        var day = 0
+        for _ in 0..<260 {
+            day += 1 + rng.below(12)
+            let date = start.adding(days: day).description
+            let p = rng.below(people.count)
+            let unit = "G\(rng.below(Self.grids.count))U\(rng.below(4))"
+            let hukou = hukous[rng.below(hukous.count)]
+            if people[p].open, rng.chance(0.3) {
+                try t.ok("resident.moveOut", #"{"idNumber":"\#(people[p].id)","date":"\#(date)"}"#)
+                people[p].open = false
+            } else {
+                try t.moveIn(people[p].id, unit, on: date, name: "人\(p)", extra: #","hukouCode":"\#(hukou)","transfer":true"#)
+                people[p].open = true
+            }
+        }
+        return (t, births)
+    }
+
+    /// Days to compare on: every edge of an age band the test's people reach, the days
+    /// around them, and days before, inside and after the moves.
+    func days(births: [String]) -> [CivilDate] {
+        var days = ["2017-06-01", "2018-01-05", "2019-03-01", "2020-02-29", "2021-07-15", "2023-01-01", "2025-12-31", "2026-10-01"]
+            .map { CivilDate($0)! }
+        for birth in Set(births) {
+            let born = CivilDate(String(birth.prefix(4)) + "-" + birth.dropFirst(4).prefix(2) + "-" + birth.suffix(2))!
+            for years in [15, 60] {
+                let birthday = born.adding(years: years)
+                days += [birthday.adding(days: -1), birthday, birthday.adding(days: 1)]
+            }
+        }
+        return days.filter { $0.description >= "2017-01-01" && $0.description <= "2026-12-31" }
+    }
+
+    @Test("on every day and at every level, the maintained counts less the changes since equal a scan", arguments: [MigrantScope.county, .subdistrict])
+    func maintainedEqualsScan(scope: MigrantScope) throws {
+        let (t, births) = try shuffledCounty(scope: scope, seed: scope == .county ? 7 : 11)
+        let settings = t.registry.settings
+        var compared = 0, living = 0
+        try t.registry.read { db in
+            for level in [AreaLevel.county, .subdistrict, .community, .grid] {
+                for parent in [nil, "411525003", "411525003001"] as [String?] {
+                    let selection = try AreaSelection(db, level: level, parent: parent)
+                    for day in days(births: births) {
+                        let maintained = try PopulationTally.maintained(db, selection, on: day, settings: settings)
+                        let scanned = try PopulationTally.scanned(db, selection, on: day, settings: settings)
+                        #expect(maintained.byArea == scanned.byArea, "\(level) under \(parent ?? "-") on \(day)")
+                        compared += 1
+                        living += scanned.byArea.values.reduce(0) { $0 + $1.residents }
+                    }
+                }
+            }
+        }
+        #expect(compared > 200)
+        #expect(living > 1000, "the comparison saw people living there")
+        #expect(try t.registry.check().populationMismatches == 0)
+    }
+
+    @Test("analysis.demographics answers from the maintained counts on a recent day, and from a scan long before")
+    func chosenWay() throws {
+        let (t, _) = try shuffledCounty(scope: .county, seed: 3)
+        try t.registry.read { db in
+            let selection = try AreaSelection(db, level: .grid, parent: nil)
+            #expect(try PopulationTally(db, selection, on: CivilDate("2026-10-01")!, settings: t.registry.settings).usedMaintainedCounts)
+            #expect(try !PopulationTally(db, selection, on: CivilDate("2018-02-01")!, settings: t.registry.settings).usedMaintainedCounts)
+        }
+    }
+
+    @Test("the triggers keep the counts through a transfer, a move-out and a hukou change")
+    func triggersFollowChanges() throws {
+        let t = try TestRegistry()
+        try t.addAreas()
+        try t.addUnit("A")
+        try t.addUnit("B", grid: "411525001001001")
+        let id = makeID(prefix: "341522", birth: "19900101", sequence: 1)
+        func rows() throws -> [String] {
+            try t.registry.read { db in
+                try Row.fetchAll(db, sql: "SELECT grid, facet, value, people FROM population WHERE people > 0 ORDER BY 1, 2, 3")
+                    .map { "\($0[0] as String) \($0[1] as String) \($0[2] as String) \($0[3] as Int)" }
+            }
+        }
+        try t.moveIn(id, "A", on: "2025-01-01", extra: #","hukouCode":"341522""#)
+        #expect(try rows() == ["411525003001001 born 1990 1", "411525003001001 origin 34 1", "411525003001001 sex male 1"])
+        try t.moveIn(id, "B", on: "2025-02-01", extra: ##","hukouCode":"420116","transfer":true"##)
+        #expect(try rows() == ["411525001001001 born 1990 1", "411525001001001 origin 42 1", "411525001001001 sex male 1"])
+        try t.moveIn(id, "B", on: "2025-02-01", extra: ##","hukouCode":"411525","transfer":true"##)
+        #expect(try rows() == ["411525001001001 born 1990 1", "411525001001001 sex male 1"])
+        try t.ok("resident.moveOut", #"{"idNumber":"\#(id)","date":"2025-03-01"}"#)
+        #expect(try rows() == [])
+        #expect(try t.registry.check().isSound)
+    }
+
+    @Test("registry check finds counts changed behind the triggers' back; a count below zero is refused")
+    func checkFindsTampering() throws {
+        let t = try TestRegistry()
+        try t.addAreas()
+        try t.addUnit("A")
+        try t.moveIn(makeID(prefix: "341522", birth: "19900101", sequence: 1), "A", on: "2025-01-01")
+        #expect(try t.registry.check().isSound)
+        try t.registry.queue.write { try $0.execute(sql: "UPDATE population SET people = people + 1 WHERE facet = 'sex'") }
+        let report = try t.registry.check()
+        #expect(report.populationMismatches == 1)
+        #expect(!report.isSound)
+        #expect(throws: DatabaseError.self) {
+            try t.registry.queue.write { try $0.execute(sql: "UPDATE population SET people = -1 WHERE facet = 'born'") }
+        }
+    }
+}
