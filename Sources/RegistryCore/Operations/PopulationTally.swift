@@ -61,9 +61,9 @@ struct PopulationTally {
             SELECT (SELECT count(*) FROM residence WHERE moved_out IS NULL AND moved_in > ?)
                  + (SELECT count(*) FROM residence WHERE moved_out > ? AND moved_in <= ?)
             """, arguments: [edges.day, edges.day, edges.day]) ?? 0
-        let open = try Int.fetchOne(db, sql: "SELECT count(*) FROM residence WHERE moved_out IS NULL") ?? 0
-        if changed <= open {
-            self = try Self.maintained(db, selection, on: day, settings: settings)
+        let now = try Now(db, selection, edges)
+        if changed <= now.everyone {
+            self = try Self.maintained(db, selection, edges, from: now, settings: settings)
         } else {
             self = try Self.scanned(db, selection, on: day, settings: settings)
         }
@@ -117,54 +117,76 @@ struct PopulationTally {
     /// The maintained counts, less what changed after `day`, plus the edge years.
     static func maintained(_ db: Database, _ selection: AreaSelection, on day: CivilDate, settings: RegistrySettings) throws -> PopulationTally {
         let edges = AgeEdges(day)
-        let wanted = Set(selection.areas.map { selection.groupKey($0.code) })
-        var areaOfGrid: [String: String] = [:]
-        for row in try db.cachedRows(sql: "SELECT code, community, subdistrict FROM area WHERE level = 'grid'") {
-            let key: String = switch selection.level {
-            case .county: "*"
-            case .subdistrict: row[2]
-            case .community: row[1]
-            case .grid: row[0]
-            }
-            if wanted.contains(key) { areaOfGrid[row[0]] = key }
-        }
+        return try maintained(db, selection, edges, from: Now(db, selection, edges), settings: settings)
+    }
+
+    /// The `population` table read for a selection: the counts now, the age bands of whole
+    /// birth years on the day included (the edge years left out).
+    struct Now {
         var counts: [String: Counts] = [:]
-        // Now: one pass over `population` in its key order, grid by grid.
-        for row in try db.cachedRows(sql: """
-            SELECT grid,
-                   sum(CASE WHEN facet = 'sex' AND value = 'male' THEN people ELSE 0 END),
-                   sum(CASE WHEN facet = 'sex' AND value = 'female' THEN people ELSE 0 END),
-                   sum(CASE WHEN facet = 'born' AND value > ? THEN people ELSE 0 END),
-                   sum(CASE WHEN facet = 'born' AND value < ? THEN people ELSE 0 END)
-            FROM population GROUP BY grid
-            """, arguments: [edges.year15, edges.year60]) {
-            guard let key = areaOfGrid[row[0]] else { continue }
-            let male: Int = row[1], female: Int = row[2]
-            counts[key, default: Counts()].male += male
-            counts[key, default: Counts()].female += female
-            counts[key, default: Counts()].residents += male + female
-            counts[key, default: Counts()].children += row[3] as Int
-            counts[key, default: Counts()].elderly += row[4] as Int
+        /// Everyone living anywhere in the county now.
+        var everyone = 0
+
+        init(_ db: Database, _ selection: AreaSelection, _ edges: AgeEdges) throws {
+            let wanted = Set(selection.areas.map { selection.groupKey($0.code) })
+            var areaOfGrid: [String: String] = [:]
+            for row in try db.cachedRows(sql: "SELECT code, community, subdistrict FROM area WHERE level = 'grid'") {
+                let key: String = switch selection.level {
+                case .county: "*"
+                case .subdistrict: row[2]
+                case .community: row[1]
+                case .grid: row[0]
+                }
+                if wanted.contains(key) { areaOfGrid[row[0]] = key }
+            }
+            // One pass over `population` in its key order, grid by grid.
+            for row in try db.cachedRows(sql: """
+                SELECT grid,
+                       sum(CASE WHEN facet = 'sex' AND value = 'male' THEN people ELSE 0 END),
+                       sum(CASE WHEN facet = 'sex' AND value = 'female' THEN people ELSE 0 END),
+                       sum(CASE WHEN facet = 'born' AND value > ? THEN people ELSE 0 END),
+                       sum(CASE WHEN facet = 'born' AND value < ? THEN people ELSE 0 END)
+                FROM population GROUP BY grid
+                """, arguments: [edges.year15, edges.year60]) {
+                let male: Int = row[1], female: Int = row[2]
+                everyone += male + female
+                guard let key = areaOfGrid[row[0]] else { continue }
+                counts[key, default: Counts()].male += male
+                counts[key, default: Counts()].female += female
+                counts[key, default: Counts()].residents += male + female
+                counts[key, default: Counts()].children += row[3] as Int
+                counts[key, default: Counts()].elderly += row[4] as Int
+            }
+            for row in try db.cachedRows(sql: "SELECT grid, value, people FROM population WHERE facet = 'origin' AND people > 0") {
+                guard let key = areaOfGrid[row[0]] else { continue }
+                let people: Int = row[2]
+                counts[key, default: Counts()].migrants += people
+                counts[key, default: Counts()].origins[row[1], default: 0] += people
+            }
         }
-        for row in try db.cachedRows(sql: "SELECT grid, value, people FROM population WHERE facet = 'origin' AND people > 0") {
-            guard let key = areaOfGrid[row[0]] else { continue }
-            let people: Int = row[2]
-            counts[key, default: Counts()].migrants += people
-            counts[key, default: Counts()].origins[row[1], default: 0] += people
-        }
-        // Back to `day`: open residences that began after it are taken away, closed ones
-        // that ended after it (and began by it) are put back.
+    }
+
+    /// `now` taken back to the day of `edges`.
+    private static func maintained(_ db: Database, _ selection: AreaSelection, _ edges: AgeEdges, from now: Now,
+                                   settings: RegistrySettings) throws -> PopulationTally {
+        var counts = now.counts
+        // Open residences that began after the day are taken away, closed ones that ended
+        // after it (and began by it) are put back.
         let migrant = settings.migrantSQL(hukou: "r.hukou_code", subdistrict: "u.subdistrict")
         var arguments: StatementArguments = [edges.day, edges.day, edges.day]
         arguments += selection.unitCondition.arguments
-        for row in try db.cachedRows(sql: """
+        // Read row by row: a day long past differs by hundreds of thousands of residences,
+        // which must not all be held in memory (summing them in SQL first sorts them all:
+        // measured twice as slow).
+        let changes = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT \(selection.groupColumn), r.sex, substr(r.birth_date, 1, 4), \(migrant), substr(r.hukou_code, 1, 2), x.sign
             FROM (SELECT unit, resident, -1 AS sign FROM residence WHERE moved_out IS NULL AND moved_in > ?
                   UNION ALL
                   SELECT unit, resident, 1 FROM residence WHERE moved_out > ? AND moved_in <= ?) x
             JOIN unit u ON u.id = x.unit JOIN resident r ON r.id = x.resident
             WHERE \(selection.unitCondition.sql)
-            """, arguments: arguments) {
+            """), arguments: arguments)
+        while let row = try changes.next() {
             let key: String = row[0]
             let sign: Int = row[5]
             var c = counts[key] ?? Counts()
@@ -182,15 +204,20 @@ struct PopulationTally {
             }
             counts[key] = c
         }
-        // The edge years, day by day, among the people living there on `day`.
+        // The edge years, day by day, among the people living there on the day. Both
+        // ranges are read from the birth-date index alone and then in row order, which is
+        // nearly the residences' order (measured a third faster than an OR over the rows).
         var edgeArguments: StatementArguments = [edges.under15, edges.over60, edges.under15, edges.afterYear15,
                                                  edges.year60, edges.over60, edges.day, edges.day]
         edgeArguments += selection.unitCondition.arguments
         for row in try db.cachedRows(sql: """
-            SELECT \(selection.groupColumn), sum(r.birth_date > ?), sum(r.birth_date <= ?)
-            FROM resident r JOIN residence x ON x.resident = r.id JOIN unit u ON u.id = x.unit
-            WHERE ((r.birth_date > ? AND r.birth_date < ?) OR (r.birth_date >= ? AND r.birth_date <= ?))
-              AND x.moved_in <= ? AND (x.moved_out IS NULL OR x.moved_out > ?) AND \(selection.unitCondition.sql)
+            SELECT \(selection.groupColumn), sum(b.birth_date > ?), sum(b.birth_date <= ?)
+            FROM (SELECT id, birth_date FROM resident WHERE birth_date > ? AND birth_date < ?
+                  UNION ALL
+                  SELECT id, birth_date FROM resident WHERE birth_date >= ? AND birth_date <= ?
+                  ORDER BY id) b
+            JOIN residence x ON x.resident = b.id JOIN unit u ON u.id = x.unit
+            WHERE x.moved_in <= ? AND (x.moved_out IS NULL OR x.moved_out > ?) AND \(selection.unitCondition.sql)
             GROUP BY 1
             """, arguments: edgeArguments) {
             let key: String = row[0]
