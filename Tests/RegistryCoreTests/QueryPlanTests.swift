@@ -82,6 +82,23 @@ struct QueryPlanTests {
             }
         }
     }
+
+    @Test("county-wide registration rates and trends read the rental units' covering index, never the unit table")
+    func countyReportsReadTheCoveringIndex() throws {
+        let t = try TestRegistry()
+        try t.addAreas()
+        try t.addUnit("U1")
+        for (method, params) in [("metrics.registrationRate", #"{"level":"grid","asOf":"2025-06-30"}"#),
+                                 ("metrics.registrationRate", #"{"level":"subdistrict","asOf":"2025-06-30"}"#),
+                                 ("metrics.trend", #"{"area":"411525","from":"2025-01-01","to":"2025-03-01","step":"month"}"#)] {
+            let unitReads = try statements(t, method, params).filter { $0.contains("FROM unit") }
+            #expect(!unitReads.isEmpty)
+            for sql in unitReads {
+                let plan = try plan(t, sql).filter { $0.contains(" u ") || $0.contains(" unit ") }
+                #expect(plan.allSatisfy { $0.contains("USING COVERING INDEX unit_rental_dates") }, "\(method): \(sql) → \(plan)")
+            }
+        }
+    }
 }
 
 extension QueryPlanTests {

@@ -65,6 +65,7 @@ struct BulkResidentLoad {
         do {
             return try registry.performGroup(operator: actor, isolation: .allOrNothing) { group throws(RegistryError) -> Int in
                 let deferred = try DeferredIndexes.drop(CSVImport.deferredIndexes[.residents] ?? [], in: group)
+                let counts = try SuspendedPopulationCounts.suspendIfNobodyLives(in: group)
                 var done = 0
                 var lastReport = started
                 while let batches = queue.takeAll() {
@@ -80,6 +81,7 @@ struct BulkResidentLoad {
                         }
                     }
                 }
+                try counts?.resume(in: group)
                 try deferred.rebuild(in: group)
                 return done
             }

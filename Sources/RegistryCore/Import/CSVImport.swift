@@ -58,7 +58,7 @@ public struct CSVImport {
     /// Indexes that no check of the import reads, dropped for the import and built again
     /// (by sorting, far faster than a million scattered inserts) in the same transaction.
     static let deferredIndexes: [Kind: [String]] = [
-        .units: ["unit_grid", "unit_community", "unit_subdistrict", "ledger_event_subdistrict"],
+        .units: ["unit_grid", "unit_community", "unit_subdistrict", "unit_rental_dates", "ledger_event_subdistrict"],
         .residents: ["resident_name", "resident_birth_date", "residence_unit", "residence_dates", "ledger_event_subdistrict"],
     ]
 

@@ -34,6 +34,17 @@ struct AreaSelection {
         }
     }
 
+    /// ``groupColumn`` with the levels above it: the same groups, in the order of indexes
+    /// that lead with the subdistrict (`unit_rental_dates`), so SQLite groups without a sort.
+    var groupColumns: String {
+        switch level {
+        case .county: "'*'"
+        case .subdistrict: "u.subdistrict"
+        case .community: "u.subdistrict, u.community"
+        case .grid: "u.subdistrict, u.community, u.grid"
+        }
+    }
+
     /// The key under which ``groupColumn`` reports `code`.
     func groupKey(_ code: String) -> String {
         level == .county ? "*" : code

@@ -21,7 +21,7 @@ struct RateCounts: Sendable {
             FROM unit u
             WHERE u.kind = 'rental' AND u.discovered_on <= ? AND (u.closed_on IS NULL OR u.closed_on > ?)
               AND \(selection.unitCondition.sql)
-            GROUP BY 1
+            GROUP BY \(selection.groupColumns)
             """
         var counts: [String: RateCounts] = [:]
         for row in try db.cachedRows(sql: sql, arguments: arguments) {

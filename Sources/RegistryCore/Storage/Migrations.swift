@@ -87,11 +87,12 @@ enum Migrations {
             for statement in SchemaText.statements(of: "export_consumer") { try db.execute(sql: statement) }
         },
         // 5: the people living in each grid, counted by the triggers in each change's own
-        // transaction (`population`), and the indexes that find what changed since a day.
+        // transaction (`population`), the indexes that find what changed since a day, and
+        // the rental units' dates in an index of their own.
         // Step 3 may already have made the resident triggers (it rebuilds that table from
         // today's schema.sql), so only what is missing is created.
         5: { db, _ in
-            for name in ["population", "population_share", "residence", "resident"] {
+            for name in ["population", "population_share", "residence", "resident", "unit"] {
                 try createMissing(SchemaText.statements(of: name), db)
             }
             try db.execute(sql: PopulationTally.recount)
