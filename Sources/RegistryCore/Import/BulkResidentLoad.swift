@@ -66,6 +66,11 @@ struct BulkResidentLoad {
             return try registry.performGroup(operator: actor, isolation: .allOrNothing) { group throws(RegistryError) -> Int in
                 let deferred = try DeferredIndexes.drop(CSVImport.deferredIndexes[.residents] ?? [], in: group)
                 let counts = try SuspendedPopulationCounts.suspendIfNobodyLives(in: group)
+                // One transaction of any size spills dirty pages to the WAL anyway: the
+                // requests' 40 MiB page cache would only add to the import's peak memory.
+                let cacheSize = try storageErrors { try Int.fetchOne(group.db, sql: "PRAGMA cache_size") ?? -2000 }
+                try storageErrors { try group.db.execute(sql: "PRAGMA cache_size = -16384") }
+                defer { try? group.db.execute(sql: "PRAGMA cache_size = \(cacheSize)") }
                 var done = 0
                 var lastReport = started
                 while let batches = queue.takeAll() {

@@ -348,16 +348,26 @@ struct DeferredIndexes {
         return deferred
     }
 
-    /// Builds the indexes again. SQLite's sorter keeps up to a page cache's worth of keys
-    /// in memory on top of the page cache itself, so the cache is made small for the
-    /// rebuild (and restored after): the sort spills to temporary files sooner, and the
-    /// import's peak memory does not double at its end.
+    /// Builds the indexes again, with a small page cache (``Database/withSmallPageCache(_:)``):
+    /// the sort spills to temporary files sooner, and the import's peak memory does not
+    /// double at its end.
     func rebuild(in group: Registry.Group) throws(RegistryError) {
         try storageErrors {
-            let cacheSize = try Int.fetchOne(group.db, sql: "PRAGMA cache_size") ?? -2000
-            try group.db.execute(sql: "PRAGMA cache_size = -8192")
-            defer { try? group.db.execute(sql: "PRAGMA cache_size = \(cacheSize)") }
-            for sql in definitions { try group.db.execute(sql: sql) }
+            try group.db.withSmallPageCache {
+                for sql in definitions { try group.db.execute(sql: sql) }
+            }
         }
+    }
+}
+
+extension Database {
+    /// Runs `body`, a statement that sorts a whole table (an index rebuilt, the population
+    /// recounted), with an 8 MiB page cache instead of the connection's 40 MiB: SQLite's
+    /// sorter keeps up to a page cache's worth of keys in memory on top of the cache itself.
+    func withSmallPageCache(_ body: () throws -> Void) throws {
+        let cacheSize = try Int.fetchOne(self, sql: "PRAGMA cache_size") ?? -2000
+        try execute(sql: "PRAGMA cache_size = -8192")
+        defer { try? execute(sql: "PRAGMA cache_size = \(cacheSize)") }
+        try body()
     }
 }

@@ -5,7 +5,7 @@ import GRDB
 ///
 /// Each triggering insert costs SQLite a statement journal (the page images it would need
 /// to undo that one statement): counting a million residents one by one added about 24 s
-/// to a 50 s import, counting them in one pass at the end about 8 s. Only for a first load:
+/// to a 50 s import, counting them in one pass at the end about 5 s. Only for a first load:
 /// after a small import into a large county, a recount would cost more than the triggers.
 /// Inside the import's transaction, like ``DeferredIndexes``: other connections never see
 /// the triggers gone, and a refused import puts them back by rolling back.
@@ -32,7 +32,7 @@ struct SuspendedPopulationCounts {
     /// Counts everyone living now from the residences, and puts the triggers back.
     func resume(in group: Registry.Group) throws(RegistryError) {
         try storageErrors {
-            try group.db.execute(sql: PopulationTally.recount)
+            try group.db.withSmallPageCache { try group.db.execute(sql: PopulationTally.recount) }
             for sql in definitions { try group.db.execute(sql: sql) }
         }
     }
