@@ -1,3 +1,4 @@
+import GRDB
 import Foundation
 import Testing
 @testable import RegistryCore
@@ -153,6 +154,33 @@ struct LedgerTests {
         #expect(audit[0]["count"] == .int(2))
         #expect(audit[0]["operator"] == .string("liaison"))
         #expect(throws: RegistryError.self) { try Export(format: .csv, reveal: true, purpose: nil) }
+    }
+
+    @Test("the CSV export's byte path writes exactly the rows of the events' CSV fields, unit events and quoting included")
+    func exportBytePathMatchesFields() throws {
+        let t = try TestRegistry()
+        try t.addAreas()
+        try t.ok("unit.add", #"{"unitId":"Q,1","grid":"411525003001001","address":"秀水路1号,\"东\"楼\r\n2单元","kind":"rental","discoveredOn":"2025-01-01","registeredOn":"2025-01-02"}"#)
+        try t.addUnit("R", kind: "owner")
+        for n in 1...5 {
+            try t.moveIn(makeID(prefix: n % 2 == 0 ? "341522" : "411525", sequence: n), n % 2 == 0 ? "Q,1" : "R", on: "2025-02-0\(n)",
+                         name: n == 3 ? #"欧阳\"娜娜\""# : "张三")
+        }
+        try t.ok("resident.moveOut", #"{"idNumber":"\#(makeID(prefix: "341522", sequence: 2))","date":"2025-03-01"}"#)
+        let file = t.folder + "/ledger.csv"
+        _ = try Export(format: .csv, reveal: false, purpose: nil)
+            .ledger(t.registry, area: nil, from: nil, to: nil, after: nil, to: OutputSink.file(file), operator: "liaison")
+        var expected = CSVText.byteOrderMark
+        CSVText.appendRow(LedgerEventRow.csvHeader, to: &expected)
+        try t.registry.read { db in
+            let (sql, arguments) = LedgerQuery().sql()
+            for row in try Row.fetchAll(db, sql: sql, arguments: arguments) {
+                CSVText.appendRow(LedgerEventRow(row: row).csvFields(reveal: false), to: &expected)
+            }
+        }
+        let written = try Data(contentsOf: URL(fileURLWithPath: file))
+        #expect(written.count > 1000)
+        #expect(written == Data(expected.utf8))
     }
 
     @Test("an incremental export starts exactly after the last one")

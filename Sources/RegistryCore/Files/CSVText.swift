@@ -33,4 +33,19 @@ public enum CSVText {
         }
         out += "\""
     }
+
+    /// Appends one field given as UTF-8 bytes (a column's text as SQLite holds it), quoted
+    /// as ``appendField(_:to:)`` quotes it.
+    static func appendField(_ field: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        guard field.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0D || $0 == 0x0A }) else {
+            out.append(contentsOf: field)
+            return
+        }
+        out.append(0x22)
+        for byte in field {
+            if byte == 0x22 { out.append(0x22) }
+            out.append(byte)
+        }
+        out.append(0x22)
+    }
 }

@@ -7,14 +7,14 @@ import Foundation
 
 /// Where an export goes: standard output, or a file that appears whole or not at all.
 ///
-/// Text is buffered and written in large blocks. A file export is written to a temporary
+/// Bytes are buffered and written in large blocks. A file export is written to a temporary
 /// file beside the target (mode 0600), synced, and renamed over the target only by
 /// ``finish()``; an export that fails midway leaves no partial file behind.
 public final class OutputSink {
     private let fd: Int32
     private let temporaryPath: String?
     private let finalPath: String?
-    private var buffer = ""
+    private var buffer: [UInt8] = []
     private var finished = false
     private static let blockSize = 1 << 16
 
@@ -51,19 +51,27 @@ public final class OutputSink {
 
     /// Appends text; writes a block when the buffer is full.
     public func write(_ text: String) throws(RegistryError) {
-        buffer += text
-        if buffer.utf8.count >= Self.blockSize { try flush() }
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= Self.blockSize { try flush() }
     }
 
-    /// Appends to the buffer through `body`, then writes a block when it is full.
+    /// Appends the text `body` writes, then writes a block when the buffer is full.
     public func append(_ body: (inout String) -> Void) throws(RegistryError) {
+        var text = ""
+        body(&text)
+        try write(text)
+    }
+
+    /// Appends UTF-8 bytes straight to the buffer through `body` (the CSV export's rows,
+    /// copied from SQLite's own column text), then writes a block when it is full.
+    func appendBytes(_ body: (inout [UInt8]) -> Void) throws(RegistryError) {
         body(&buffer)
-        if buffer.utf8.count >= Self.blockSize { try flush() }
+        if buffer.count >= Self.blockSize { try flush() }
     }
 
     public func flush() throws(RegistryError) {
         var failure: Int32 = 0
-        buffer.withUTF8 { bytes in
+        buffer.withUnsafeBufferPointer { bytes in
             var offset = 0
             while offset < bytes.count {
                 let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)

@@ -94,6 +94,14 @@ struct RawStatement {
 
         func string(_ index: Int32) -> String { text(index) ?? "" }
 
+        /// The column's text as SQLite holds it (valid until the next step), empty for NULL.
+        func bytes(_ index: Int32) -> UnsafeBufferPointer<UInt8> {
+            guard let pointer = sqlite3_column_text(handle, index) else { return UnsafeBufferPointer(start: nil, count: 0) }
+            return UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(handle, index)))
+        }
+
+        func isNull(_ index: Int32) -> Bool { sqlite3_column_type(handle, index) == SQLITE_NULL }
+
         func data(_ index: Int32) -> Data? {
             guard let pointer = sqlite3_column_blob(handle, index) else { return nil }
             return Data(bytes: pointer, count: Int(sqlite3_column_bytes(handle, index)))
