@@ -156,7 +156,7 @@ struct LedgerTests {
         #expect(throws: RegistryError.self) { try Export(format: .csv, reveal: true, purpose: nil) }
     }
 
-    @Test("the CSV export's byte path writes exactly the rows of the events' CSV fields, unit events and quoting included")
+    @Test("the CSV byte path writes exactly the rows of the events' and the roster's CSV fields, quoting included")
     func exportBytePathMatchesFields() throws {
         let t = try TestRegistry()
         try t.addAreas()
@@ -181,6 +181,24 @@ struct LedgerTests {
         let written = try Data(contentsOf: URL(fileURLWithPath: file))
         #expect(written.count > 1000)
         #expect(written == Data(expected.utf8))
+        // The roster, everyone and migrants only.
+        for migrantOnly in [false, true] {
+            let rosterFile = t.folder + "/roster-\(migrantOnly).csv"
+            let day = CivilDate("2025-02-28")!
+            _ = try Export(format: .csv, reveal: false, purpose: nil)
+                .roster(t.registry, asOf: day, area: nil, migrantOnly: migrantOnly, to: OutputSink.file(rosterFile), operator: "liaison")
+            var roster = CSVText.byteOrderMark
+            CSVText.appendRow(RosterRow.csvHeader, to: &roster)
+            let people = try t.registry.read { db in
+                let (sql, arguments) = RosterQuery(asOf: day, area: nil, migrantOnly: migrantOnly, reveal: false)
+                    .sql(settings: t.registry.settings)
+                let rows = try Row.fetchAll(db, sql: sql, arguments: arguments)
+                for row in rows { CSVText.appendRow(RosterRow(row: row).csvFields(reveal: false), to: &roster) }
+                return rows.count
+            }
+            #expect(people == (migrantOnly ? 2 : 5))
+            #expect(try Data(contentsOf: URL(fileURLWithPath: rosterFile)) == Data(roster.utf8))
+        }
     }
 
     @Test("an incremental export starts exactly after the last one")

@@ -66,7 +66,9 @@ public struct Export {
                 try sink.append { CSVText.appendRow(LedgerEventRow.csvHeader, to: &$0) }
             }
             if format == .csv && !reveal {
-                let (count, lastSeq) = try Self.ledgerCSV(db, sql: sql, arguments: arguments, to: sink)
+                var lastSeq: Int64?
+                let count = try Self.csvRows(db, sql: sql, arguments: arguments, columns: LedgerEventRow.csvHeader.count,
+                                             booleanColumn: 8, to: sink) { lastSeq = $0.int64(0) }
                 return Summary(count: count, lastSeq: lastSeq)
             }
             var count = 0
@@ -104,6 +106,11 @@ public struct Export {
                 try sink.write(CSVText.byteOrderMark)
                 try sink.append { CSVText.appendRow(RosterRow.csvHeader, to: &$0) }
             }
+            if format == .csv && !reveal {
+                let count = try Self.csvRows(db, sql: sql, arguments: arguments, columns: RosterRow.csvHeader.count,
+                                             booleanColumn: 5, to: sink) { _ in }
+                return Summary(count: count, lastSeq: nil)
+            }
             var count = 0
             let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
             while let row = try rows.next() {
@@ -117,43 +124,43 @@ public struct Export {
         return summary
     }
 
-    /// The CSV rows of a ledger export without a reveal, copied from SQLite's column text
-    /// into the sink's buffer: no `Row`, no `String` per cell (the general path spent most
-    /// of a million-event export building strings). The columns are ``LedgerQuery/columns``,
-    /// already in ``LedgerEventRow/csvHeader`` order; `migrant` (0 or 1) is written as
-    /// `false` or `true`, the masked ID number as it is stored. A test holds this to
-    /// ``LedgerEventRow/csvFields(reveal:)``.
-    static func ledgerCSV(_ db: Database, sql: String, arguments: StatementArguments,
-                          to sink: OutputSink) throws -> (count: Int, lastSeq: Int64?) {
+    /// The CSV rows of an export without a reveal, copied from SQLite's column text into
+    /// the sink's buffer: no `Row`, no `String` per cell (the general path spent most of a
+    /// million-event export building strings). The statement's first `columns` columns are
+    /// the CSV's, in its header's order (``LedgerQuery/columns``, ``RosterQuery``);
+    /// `booleanColumn` (0 or 1) is written as `false` or `true`, the masked ID number as it
+    /// is stored. `each` sees every row after it is written. Tests hold the bytes to
+    /// ``LedgerEventRow/csvFields(reveal:)`` and ``RosterRow/csvFields(reveal:)``.
+    static func csvRows(_ db: Database, sql: String, arguments: StatementArguments, columns: Int, booleanColumn: Int32,
+                        to sink: OutputSink, each: (RawStatement.Columns) -> Void) throws -> Int {
         let statement = try db.makeStatement(sql: sql)
         try statement.setArguments(arguments)
         let handle = statement.sqliteStatement
         defer { sqlite3_reset(handle) }
         var count = 0
-        var lastSeq: Int64?
         while true {
             let code = sqlite3_step(handle)
             if code == SQLITE_DONE { break }
             guard code == SQLITE_ROW else {
                 throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql)
             }
-            let columns = RawStatement.Columns(handle: handle)
+            let row = RawStatement.Columns(handle: handle)
             try sink.appendBytes { out in
-                for index in Int32(0)..<16 {
+                for index in Int32(0)..<Int32(columns) {
                     if index > 0 { out.append(0x2C) }
-                    if index == 8 {
-                        if !columns.isNull(8) { out.append(contentsOf: columns.int64(8) != 0 ? Self.trueBytes : Self.falseBytes) }
+                    if index == booleanColumn {
+                        if !row.isNull(index) { out.append(contentsOf: row.int64(index) != 0 ? Self.trueBytes : Self.falseBytes) }
                     } else {
-                        CSVText.appendField(columns.bytes(index), to: &out)
+                        CSVText.appendField(row.bytes(index), to: &out)
                     }
                 }
                 out.append(0x0D)
                 out.append(0x0A)
             }
             count += 1
-            lastSeq = columns.int64(0)
+            each(row)
         }
-        return (count, lastSeq)
+        return count
     }
 
     private static let trueBytes = Array("true".utf8), falseBytes = Array("false".utf8)
