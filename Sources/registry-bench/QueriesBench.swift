@@ -42,7 +42,8 @@ struct QueriesBench: ParsableCommand {
         let someone = try String(contentsOfFile: data + "/residents.csv", encoding: .utf8).split(separator: "\r\n")[1].split(separator: ",")[0]
         let cases: [(String, [String], String)] = [
             ("registration rate per grid", ["metrics", "registration-rate", "--level", "grid", "--as-of", asOf, "--json"],
-             "SELECT grid, count(*), sum(registered_on <= '\(asOf)') FROM unit WHERE kind = 'rental' AND discovered_on <= '\(asOf)' AND (closed_on IS NULL OR closed_on > '\(asOf)') GROUP BY grid;"),
+             // Grouped by the nested codes, so that SQLite reads the rental units' covering index in its order.
+             "SELECT grid, count(*), sum(registered_on <= '\(asOf)') FROM unit WHERE kind = 'rental' AND discovered_on <= '\(asOf)' AND (closed_on IS NULL OR closed_on > '\(asOf)') GROUP BY subdistrict, community, grid;"),
             ("trend, county, monthly, 18 months", ["metrics", "trend", "--area", "411525", "--from", "2025-04-01", "--to", asOf, "--step", "month", "--json"],
              (0...18).map { k -> String in
                  let d = CivilDate("2025-04-01")!.adding(months: k).description

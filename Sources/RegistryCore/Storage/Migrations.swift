@@ -91,11 +91,15 @@ enum Migrations {
         // the rental units' dates in an index of their own.
         // Step 3 may already have made the resident triggers (it rebuilds that table from
         // today's schema.sql), so only what is missing is created.
+        // The new indexes and the count sort whole tables: with the small page cache of
+        // an import's index rebuild, so that the sorter spills sooner.
         5: { db, _ in
-            for name in ["population", "population_share", "residence", "resident", "unit"] {
-                try createMissing(SchemaText.statements(of: name), db)
+            try db.withSmallPageCache {
+                for name in ["population", "population_share", "residence", "resident", "unit"] {
+                    try createMissing(SchemaText.statements(of: name), db)
+                }
+                try db.execute(sql: PopulationTally.recount)
             }
-            try db.execute(sql: PopulationTally.recount)
         },
     ]
 
@@ -137,8 +141,9 @@ enum Migrations {
         // transaction), and checked whole before it commits. `legacy_alter_table` keeps the
         // other tables' references naming the table, not its renamed old copy.
         try queue.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA foreign_keys = OFF; PRAGMA legacy_alter_table = ON")
-            defer { try? db.execute(sql: "PRAGMA foreign_keys = ON; PRAGMA legacy_alter_table = OFF") }
+            // Steps that sort whole tables (new indexes, recounts) spill to temporary files.
+            try db.execute(sql: "PRAGMA foreign_keys = OFF; PRAGMA legacy_alter_table = ON; PRAGMA temp_store = FILE")
+            defer { try? db.execute(sql: "PRAGMA foreign_keys = ON; PRAGMA legacy_alter_table = OFF; PRAGMA temp_store = MEMORY") }
             try db.inTransaction(.immediate) {
                 for step in (version + 1)...current {
                     guard let migrate = steps[step] else {
