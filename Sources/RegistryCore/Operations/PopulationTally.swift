@@ -28,7 +28,8 @@ struct PopulationTally {
         var working: Int { residents - children - elderly }
     }
 
-    /// Fills `population` from scratch from the residences (the migration that made it).
+    /// Fills `population` from scratch from the residences: the migration that made it, and
+    /// a first import that set the triggers aside (``SuspendedPopulationCounts``).
     static let recount = """
         DELETE FROM population;
         INSERT INTO population (grid, facet, value, people)
