@@ -1,5 +1,4 @@
 import GRDB
-import GRDBSQLite
 
 /// Streams the ledger or the roster to an ``OutputSink`` as CSV or NDJSON, and records
 /// the export in the audit trail.
@@ -133,18 +132,8 @@ public struct Export {
     /// ``LedgerEventRow/csvFields(reveal:)`` and ``RosterRow/csvFields(reveal:)``.
     static func csvRows(_ db: Database, sql: String, arguments: StatementArguments, columns: Int, booleanColumn: Int32,
                         to sink: OutputSink, each: (RawStatement.Columns) -> Void) throws -> Int {
-        let statement = try db.makeStatement(sql: sql)
-        try statement.setArguments(arguments)
-        let handle = statement.sqliteStatement
-        defer { sqlite3_reset(handle) }
         var count = 0
-        while true {
-            let code = sqlite3_step(handle)
-            if code == SQLITE_DONE { break }
-            guard code == SQLITE_ROW else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql)
-            }
-            let row = RawStatement.Columns(handle: handle)
+        try RawStatement(db, sql, arguments: arguments).each { row in
             try sink.appendBytes { out in
                 for index in Int32(0)..<Int32(columns) {
                     if index > 0 { out.append(0x2C) }

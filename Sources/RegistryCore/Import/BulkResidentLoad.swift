@@ -64,26 +64,28 @@ struct BulkResidentLoad {
         }
         do {
             return try registry.performGroup(operator: actor, isolation: .allOrNothing) { group throws(RegistryError) -> Int in
-                let deferred = try DeferredIndexes.drop(CSVImport.deferredIndexes[.residents] ?? [], in: group)
+                let deferred = try DeferredSchema.drop(CSVImport.deferredIndexes[.residents] ?? [], in: group)
                 let counts = try SuspendedPopulationCounts.suspendIfNobodyLives(in: group)
                 // One transaction of any size spills dirty pages to the WAL anyway: the
                 // requests' 40 MiB page cache would only add to the import's peak memory.
-                let cacheSize = try storageErrors { try Int.fetchOne(group.db, sql: "PRAGMA cache_size") ?? -2000 }
-                try storageErrors { try group.db.execute(sql: "PRAGMA cache_size = -16384") }
-                defer { try? group.db.execute(sql: "PRAGMA cache_size = \(cacheSize)") }
-                var done = 0
-                var lastReport = started
-                while let batches = queue.takeAll() {
-                    for row in batches.joined() {
-                        try write(row, columnIndex: columnIndex, in: group)
-                        done += 1
-                    }
-                    if let progress {
-                        let now = Date()
-                        if now.timeIntervalSince(lastReport) >= 1 {
-                            lastReport = now
-                            progress(done, now.timeIntervalSince(started))
+                let done = try storageErrors {
+                    try group.db.withPageCache(kibibytes: 16384) { () throws -> Int in
+                        var done = 0
+                        var lastReport = started
+                        while let batches = queue.takeAll() {
+                            for row in batches.joined() {
+                                try write(row, columnIndex: columnIndex, in: group)
+                                done += 1
+                            }
+                            if let progress {
+                                let now = Date()
+                                if now.timeIntervalSince(lastReport) >= 1 {
+                                    lastReport = now
+                                    progress(done, now.timeIntervalSince(started))
+                                }
+                            }
                         }
+                        return done
                     }
                 }
                 try counts?.resume(in: group)

@@ -136,7 +136,7 @@ public struct CSVImport {
             // All or nothing: any bad row rolls the whole transaction back, so rows need no
             // savepoints of their own.
             rows = try registry.performGroup(operator: actor, isolation: .allOrNothing) { group throws(RegistryError) -> Int in
-            let deferred = try DeferredIndexes.drop(Self.deferredIndexes[kind] ?? [], in: group)
+            let deferred = try DeferredSchema.drop(Self.deferredIndexes[kind] ?? [], in: group)
             var done = 0
             while true {
                 let next: (line: Int, fields: [String])?
@@ -329,31 +329,34 @@ struct ImportedResidence: RegistryRequest {
     }
 }
 
-/// Secondary indexes set aside during a bulk load, rebuilt from their own stored SQL
-/// (so `schema.sql` stays their one definition). Inside the import's transaction: other
-/// connections keep seeing the indexes, and a refused import restores them by rolling back.
-struct DeferredIndexes {
+/// Secondary indexes (and triggers) set aside during a bulk load, made again from their
+/// own stored SQL (so `schema.sql` stays their one definition). Inside the import's
+/// transaction: other connections keep seeing them, and a refused import restores them by
+/// rolling back.
+struct DeferredSchema {
     private var definitions: [String] = []
 
-    static func drop(_ names: [String], in group: Registry.Group) throws(RegistryError) -> DeferredIndexes {
-        var deferred = DeferredIndexes()
+    /// Drops the named indexes and triggers that exist, remembering their definitions.
+    static func drop(_ names: [String], in group: Registry.Group) throws(RegistryError) -> DeferredSchema {
+        var deferred = DeferredSchema()
         try storageErrors {
             for name in names {
-                guard let sql = try String.fetchOne(group.db, sql: "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?",
-                                                    arguments: [name]) else { continue }
-                deferred.definitions.append(sql)
-                try group.db.execute(sql: "DROP INDEX \(name)")
+                guard let row = try Row.fetchOne(group.db, sql: """
+                    SELECT type, sql FROM sqlite_master WHERE name = ? AND (type = 'index' OR type = 'trigger')
+                    """, arguments: [name]) else { continue }
+                deferred.definitions.append(row[1])
+                try group.db.execute(sql: "DROP \(row[0] as String) \(name)")
             }
         }
         return deferred
     }
 
-    /// Builds the indexes again, with a small page cache (``Database/withSmallPageCache(_:)``):
-    /// the sort spills to temporary files sooner, and the import's peak memory does not
-    /// double at its end.
+    /// Makes them again, with a small page cache (``Database/withPageCache(kibibytes:_:)``):
+    /// an index's sort spills to temporary files sooner, and the import's peak memory does
+    /// not double at its end.
     func rebuild(in group: Registry.Group) throws(RegistryError) {
         try storageErrors {
-            try group.db.withSmallPageCache {
+            try group.db.withPageCache {
                 for sql in definitions { try group.db.execute(sql: sql) }
             }
         }
@@ -361,13 +364,14 @@ struct DeferredIndexes {
 }
 
 extension Database {
-    /// Runs `body`, a statement that sorts a whole table (an index rebuilt, the population
-    /// recounted), with an 8 MiB page cache instead of the connection's 40 MiB: SQLite's
-    /// sorter keeps up to a page cache's worth of keys in memory on top of the cache itself.
-    func withSmallPageCache(_ body: () throws -> Void) throws {
+    /// Runs `body` with a page cache of `kibibytes` instead of the connection's 40 MiB, and
+    /// puts the old size back. The default, 8 MiB, is for a statement that sorts a whole
+    /// table (an index rebuilt, the population recounted): SQLite's sorter keeps up to a
+    /// page cache's worth of keys in memory on top of the cache itself.
+    func withPageCache<T>(kibibytes: Int = 8192, _ body: () throws -> T) throws -> T {
         let cacheSize = try Int.fetchOne(self, sql: "PRAGMA cache_size") ?? -2000
-        try execute(sql: "PRAGMA cache_size = -8192")
+        try execute(sql: "PRAGMA cache_size = -\(kibibytes)")
         defer { try? execute(sql: "PRAGMA cache_size = \(cacheSize)") }
-        try body()
+        return try body()
     }
 }

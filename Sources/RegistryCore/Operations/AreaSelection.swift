@@ -45,6 +45,17 @@ struct AreaSelection {
         }
     }
 
+    /// What ``groupColumn`` gives for a unit in this grid (an `area` row's code, community
+    /// and subdistrict), for counts kept per grid.
+    func groupKey(grid: String, community: String, subdistrict: String) -> String {
+        switch level {
+        case .county: "*"
+        case .subdistrict: subdistrict
+        case .community: community
+        case .grid: grid
+        }
+    }
+
     /// The key under which ``groupColumn`` reports `code`.
     func groupKey(_ code: String) -> String {
         level == .county ? "*" : code

@@ -132,12 +132,7 @@ struct PopulationTally {
             let wanted = Set(selection.areas.map { selection.groupKey($0.code) })
             var areaOfGrid: [String: String] = [:]
             for row in try db.cachedRows(sql: "SELECT code, community, subdistrict FROM area WHERE level = 'grid'") {
-                let key: String = switch selection.level {
-                case .county: "*"
-                case .subdistrict: row[2]
-                case .community: row[1]
-                case .grid: row[0]
-                }
+                let key = selection.groupKey(grid: row[0], community: row[1], subdistrict: row[2])
                 if wanted.contains(key) { areaOfGrid[row[0]] = key }
             }
             // One pass over `population` in its key order, grid by grid.

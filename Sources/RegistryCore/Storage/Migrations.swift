@@ -94,7 +94,7 @@ enum Migrations {
         // The new indexes and the count sort whole tables: with the small page cache of
         // an import's index rebuild, so that the sorter spills sooner.
         5: { db, _ in
-            try db.withSmallPageCache {
+            try db.withPageCache {
                 for name in ["population", "population_share", "residence", "resident", "unit"] {
                     try createMissing(SchemaText.statements(of: name), db)
                 }

@@ -23,6 +23,12 @@ struct RawStatement {
         sqlite3_clear_bindings(handle)
     }
 
+    /// The cached statement for `sql` with `arguments` bound (GRDB checks their count).
+    init(_ db: Database, _ sql: String, arguments: StatementArguments) throws {
+        try self.init(db, sql)
+        try statement.setArguments(arguments)
+    }
+
     /// Binds parameter `index` (1-based); `nil` binds NULL.
     func bind(_ index: Int32, _ value: String?) {
         guard let value else { sqlite3_bind_null(handle, index); return }
