@@ -5,10 +5,13 @@
 -- the schema version in PRAGMA user_version. Older databases are migrated step by
 -- step by Sources/RegistryCore/Storage/Migrations.swift.
 --
--- Personal data is sealed (schema version 3): ID numbers and phone numbers are stored
--- only encrypted with AES-256-GCM (`*_cipher` columns), beside their masked form; a
--- person is found, and kept unique, by a keyed blind index (HMAC-SHA256) of the ID
--- number. The key lives in a key file apart from the database (see
+-- Personal data is sealed (schema version 3; version 6 bound each sealed value to its row
+-- and dropped the stored masked forms): ID numbers and phone numbers are stored only
+-- encrypted with AES-256-GCM (`*_cipher` columns), each bound to its row (the column's
+-- label and the row's key are authenticated with it, so a value swapped between rows does
+-- not open); a person is found, and kept unique, by a keyed blind index (HMAC-SHA256) of
+-- the ID number. No masked form is stored: it is made from the decrypted value when it is
+-- shown. The key lives in a key file apart from the database (see
 -- Sources/RegistryCore/Privacy/PersonalDataCipher.swift for the SQL functions).
 --
 -- Dates are 'YYYY-MM-DD' text (calendar days, no time zone); timestamps are RFC 3339
@@ -28,7 +31,8 @@ CREATE TABLE registry (
     migrant_scope TEXT NOT NULL CHECK ((migrant_scope = 'county' OR migrant_scope = 'subdistrict')),
     created_at    TEXT NOT NULL,
     -- Tells the registry's key from any other (an HMAC of a fixed text; reveals nothing).
-    key_check     TEXT CHECK (key_check IS NULL OR length(key_check) = 32)
+    -- Never NULL (schema version 6): a registry without it would take any key.
+    key_check     TEXT NOT NULL CHECK (length(key_check) = 32)
 );
 
 -- The place hierarchy: county > subdistrict > community > grid. Each area records its
@@ -77,7 +81,7 @@ CREATE TABLE unit (
     registered_on      TEXT CHECK (registered_on IS NULL OR (date(registered_on, '+0 days') IS registered_on AND registered_on >= discovered_on)),
     closed_on          TEXT CHECK (closed_on IS NULL OR (date(closed_on, '+0 days') IS closed_on AND closed_on >= discovered_on AND closed_on >= coalesce(registered_on, closed_on))),
     landlord_name      TEXT,
-    landlord_id_masked TEXT CHECK (landlord_id_masked IS NULL OR length(landlord_id_masked) = 18),
+    -- Sealed, bound to `unit_id` (see the header).
     landlord_id_cipher BLOB CHECK (landlord_id_cipher IS NULL OR length(landlord_id_cipher) = 46),
     landlord_phone_cipher BLOB,
     status             TEXT GENERATED ALWAYS AS (CASE
@@ -87,7 +91,6 @@ CREATE TABLE unit (
         ELSE 'unregistered' END) VIRTUAL,
     CHECK (kind = 'rental' OR registered_on IS NULL),
     CHECK ((landlord_name IS NULL) = (landlord_id_cipher IS NULL)),
-    CHECK ((landlord_id_masked IS NULL) = (landlord_id_cipher IS NULL)),
     CHECK (grid <> community),
     -- A unit sits in a grid, and its community and subdistrict are that grid's.
     FOREIGN KEY (grid, community, subdistrict) REFERENCES area(code, community, subdistrict)
@@ -103,13 +106,13 @@ CREATE INDEX unit_rental_dates ON unit(subdistrict, community, grid, discovered_
 
 -- People, keyed by their 18-character citizen ID number (GB 11643-1999), which is stored
 -- only sealed: `id_index` (16-byte blind index) finds the person and keeps the number
--- unique, `id_cipher` (12-byte nonce, 18 bytes, 16-byte tag) holds it for a reveal.
+-- unique, `id_cipher` (12-byte nonce, 18 bytes, 16-byte tag) holds it for a reveal and
+-- for its masked form. Both sealed values are bound to `id_index`.
 -- Sex and birth date are derived from the ID number when the person is first registered.
 CREATE TABLE resident (
     id           INTEGER PRIMARY KEY,
     id_index     BLOB NOT NULL UNIQUE CHECK (length(id_index) = 16),
     id_cipher    BLOB NOT NULL CHECK (length(id_cipher) = 46),
-    id_masked    TEXT NOT NULL CHECK (length(id_masked) = 18),
     name         TEXT NOT NULL CHECK (length(trim(name)) > 0),
     sex          TEXT NOT NULL CHECK ((sex = 'male' OR sex = 'female')),
     birth_date   TEXT NOT NULL CHECK (date(birth_date, '+0 days') IS birth_date),
@@ -218,8 +221,8 @@ CREATE UNIQUE INDEX household_one_head ON household_member(household) WHERE rela
 
 -- The dynamic ledger (流动人口动态管理台账): append-only. Each event is a snapshot of the
 -- values when it was written; the codes of grid, community and subdistrict are copied in.
--- A person's event names the resident row (whose sealed ID number a reveal opens: an ID
--- number never changes) and carries the masked ID number.
+-- A person's event names the resident row, whose sealed ID number is opened to show it
+-- (masked or revealed): an ID number never changes. No ID number is stored here.
 -- No AUTOINCREMENT: rows are never deleted (a trigger refuses it), so each new seq is
 -- already larger than every earlier one, without the extra write to sqlite_sequence.
 CREATE TABLE ledger_event (
@@ -227,7 +230,6 @@ CREATE TABLE ledger_event (
     type         TEXT NOT NULL CHECK ((type = 'unit_added' OR type = 'unit_registered' OR type = 'unit_closed' OR type = 'move_in' OR type = 'move_out' OR type = 'profile_updated')),
     date         TEXT NOT NULL CHECK (date(date, '+0 days') IS date),
     resident     INTEGER REFERENCES resident(id),
-    id_masked    TEXT CHECK (id_masked IS NULL OR length(id_masked) = 18),
     name         TEXT,
     sex          TEXT CHECK (sex IS NULL OR (sex = 'male' OR sex = 'female')),
     birth_date   TEXT,
@@ -240,11 +242,12 @@ CREATE TABLE ledger_event (
     subdistrict  TEXT NOT NULL,
     operator     TEXT NOT NULL,
     recorded_at  TEXT NOT NULL,
-    -- SHA-256 (hex) over this row's values and the previous row's hash: a chain that
-    -- `registry check` verifies, so that an edit made behind the program's back shows.
+    -- HMAC-SHA256 (hex, under a key derived from the registry's key; schema version 6)
+    -- over this row's values and the previous row's hash: a chain that `registry check`
+    -- verifies, so that an edit made behind the program's back shows, and that nobody
+    -- without the key can compute again after an edit.
     hash         TEXT CHECK (length(hash) = 64),
-    CHECK (((type = 'unit_added' OR type = 'unit_registered' OR type = 'unit_closed')) = (resident IS NULL)),
-    CHECK ((resident IS NULL) = (id_masked IS NULL))
+    CHECK (((type = 'unit_added' OR type = 'unit_registered' OR type = 'unit_closed')) = (resident IS NULL))
 );
 -- Area filters page through the subdistrict's events in seq order (a community's or a
 -- grid's are picked from those row by row). One index only: every event pays for each
@@ -256,19 +259,25 @@ BEGIN SELECT RAISE(ABORT, 'ledger_event is append-only'); END;
 CREATE TRIGGER ledger_event_no_delete BEFORE DELETE ON ledger_event
 BEGIN SELECT RAISE(ABORT, 'ledger_event is append-only'); END;
 
--- Who saw full ID numbers, and who exported the ledger: append-only.
+-- Who saw full ID numbers, who exported the ledger or copied the database, and (later)
+-- who signed in or changed accounts: append-only. `export_failed` follows an `export`
+-- whose output could not be completed (the `export` entry stands: it was committed before
+-- the first record left the program). `resident` names the person a reveal of one person
+-- showed.
 CREATE TABLE audit_entry (
     seq          INTEGER PRIMARY KEY,
     at           TEXT NOT NULL,
     operator     TEXT NOT NULL,
-    action       TEXT NOT NULL CHECK ((action = 'reveal' OR action = 'export')),
+    action       TEXT NOT NULL CHECK ((action = 'reveal' OR action = 'export' OR action = 'export_failed' OR action = 'backup'
+                                       OR action = 'user_change' OR action = 'token_change' OR action = 'login' OR action = 'login_failed')),
     purpose      TEXT,
     method       TEXT NOT NULL,
     filters      TEXT NOT NULL,
     count        INTEGER NOT NULL CHECK (count >= 0),
-    -- The same hash chain as the ledger's.
+    resident     INTEGER REFERENCES resident(id),
+    -- The same keyed hash chain as the ledger's.
     hash         TEXT CHECK (length(hash) = 64),
-    CHECK (action = 'export' OR length(trim(purpose)) > 0)
+    CHECK (action <> 'reveal' OR length(trim(purpose)) > 0)
 );
 CREATE TRIGGER audit_entry_no_update BEFORE UPDATE ON audit_entry
 BEGIN SELECT RAISE(ABORT, 'audit_entry is append-only'); END;
@@ -278,9 +287,15 @@ BEGIN SELECT RAISE(ABORT, 'audit_entry is append-only'); END;
 -- Named consumers of the ledger export (a police liaison's weekly reconciliation): where
 -- each one's last export ended, so that the next starts right after it. Advanced only
 -- after the export's file is in place: a crash in between repeats events, never skips.
+-- A consumer is bound to the area of its first export (`area`, NULL for the whole
+-- county): its position passes only events it was meant to get. `mac` is an HMAC of the
+-- row under the chains' key, so that a position moved behind the program's back (which
+-- would skip events) shows in `registry check`.
 CREATE TABLE export_consumer (
     name         TEXT PRIMARY KEY NOT NULL CHECK (length(trim(name)) BETWEEN 1 AND 64),
     last_seq     INTEGER NOT NULL CHECK (last_seq >= 0),
     updated_at   TEXT NOT NULL,
-    operator     TEXT NOT NULL
+    operator     TEXT NOT NULL,
+    area         TEXT REFERENCES area(code),
+    mac          TEXT NOT NULL CHECK (length(mac) = 64)
 ) WITHOUT ROWID;

@@ -7,7 +7,9 @@ import GRDB
 /// transaction, with its ledger events, and returns only after the commit is on disk
 /// (WAL with `synchronous = FULL`). ``performGroup(_:)`` runs many requests in one
 /// transaction, each in its own savepoint, and commits once: the JSON-RPC server's
-/// group commit.
+/// group commit. Writes go through the pool's one writer connection; exports, checks
+/// and ``read(_:)`` run on reader connections of their own (WAL snapshots), so that a
+/// long export neither blocks writers nor changes the writer's settings.
 public final class Registry: Sendable {
     /// The database file.
     public let path: String
@@ -16,7 +18,7 @@ public final class Registry: Sendable {
     /// The key read from it, `nil` when there is no key file.
     let key: RegistryKey?
     public let settings: RegistrySettings
-    let queue: DatabaseQueue
+    let pool: DatabasePool
 
     /// Creates a registry database at `path` for a county, or checks that the one there
     /// is for the same county (then it does nothing).
@@ -34,14 +36,18 @@ public final class Registry: Sendable {
         let name = settings.countyName.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty else { throw .invalid("name", "must not be empty") }
         let keyPath = keyFile ?? RegistryKey.defaultPath(forDatabase: path)
-        let (queue, existingKey) = try openDatabase(path: path, keyPath: keyPath)
+        let (pool, existingKey, keyBox) = try openDatabase(path: path, keyPath: keyPath, checkKey: false)
         var key = existingKey
-        if try storageErrors({ try queue.read { try readSettings($0) } }) == nil && key == nil {
+        if try storageErrors({ try pool.read { try readSettings($0) } }) == nil && key == nil {
             key = try RegistryKey.create(path: keyPath)
-            try install(key, keyPath: keyPath, in: queue)
+            try install(key, keyPath: keyPath, in: pool, box: keyBox)
+        }
+        if let key, let stored = try storageErrors({ try pool.read { try readSettings($0) } }) {
+            _ = stored
+            try verifyKeyCheck(pool, key: key, keyPath: keyPath)
         }
         return try storageErrors {
-            try queue.write { db in
+            try pool.write { db in
                 if let existing = try readSettings(db) {
                     guard existing.countyCode == settings.countyCode else {
                         throw RegistryError.conflict("county_mismatch", field: "county",
@@ -55,8 +61,8 @@ public final class Registry: Sendable {
                 try db.execute(sql: "INSERT INTO area (code, name, level) VALUES (?, ?, 'county')",
                                arguments: [settings.countyCode, name])
             }
-            let stored = try queue.read { try readSettings($0) }!
-            return Registry(path: path, keyFile: keyPath, key: key, settings: stored, queue: queue)
+            let stored = try pool.read { try readSettings($0) }!
+            return Registry(path: path, keyFile: keyPath, key: key, settings: stored, pool: pool)
         }
     }
 
@@ -75,33 +81,56 @@ public final class Registry: Sendable {
                                 message: "no registry database at \(path): run `registry init --county CODE --name NAME` first, or name one with --db or REGISTRY_DB")
         }
         let keyPath = keyFile ?? RegistryKey.defaultPath(forDatabase: path)
-        let (queue, key) = try openDatabase(path: path, keyPath: keyPath)
+        let (pool, key, _) = try openDatabase(path: path, keyPath: keyPath, checkKey: true)
         return try storageErrors {
-            guard let settings = try queue.read({ try readSettings($0) }) else {
+            guard let settings = try pool.read({ try readSettings($0) }) else {
                 throw RegistryError(.notFound, reason: "not_initialized",
                                     message: "\(path) holds no county yet: run `registry init --county CODE --name NAME`")
             }
-            return Registry(path: path, keyFile: keyPath, key: key, settings: settings, queue: queue)
+            return Registry(path: path, keyFile: keyPath, key: key, settings: settings, pool: pool)
         }
     }
 
-    private init(path: String, keyFile: String, key: RegistryKey?, settings: RegistrySettings, queue: DatabaseQueue) {
+    private init(path: String, keyFile: String, key: RegistryKey?, settings: RegistrySettings, pool: DatabasePool) {
         self.path = path
         self.keyFile = keyFile
         self.key = key
         self.settings = settings
-        self.queue = queue
+        self.pool = pool
+    }
+
+    /// The key, or `key_missing` naming the key file.
+    func requireKey() throws(RegistryError) -> RegistryKey {
+        guard let key else {
+            throw RegistryError(.internalError, reason: "key_missing", field: "keyFile",
+                                message: "this needs the registry's key, and there is no key file at \(keyFile): name it with --key-file or REGISTRY_KEY_FILE")
+        }
+        return key
+    }
+
+    /// The key that every connection of a pool installs as SQL functions: set once the
+    /// key is known (a migration may make it after the pool has opened).
+    final class KeyBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var stored: RegistryKey?
+        init(_ key: RegistryKey?) { stored = key }
+        var key: RegistryKey? {
+            get { lock.withLock { stored } }
+            set { lock.withLock { stored = newValue } }
+        }
     }
 
     /// Opens the file, brings its schema up to date and installs the key's SQL functions.
-    /// - Returns: the connection and the key (`nil` when there is no key file).
-    private static func openDatabase(path: String, keyPath: String) throws(RegistryError) -> (DatabaseQueue, RegistryKey?) {
+    /// - Parameter checkKey: refuse a key that is not the database's, or a database that
+    ///   has no key check (a registry without one would take any key).
+    /// - Returns: the pool and the key (`nil` when there is no key file).
+    private static func openDatabase(path: String, keyPath: String, checkKey: Bool) throws(RegistryError) -> (DatabasePool, RegistryKey?, KeyBox) {
         let loaded = try RegistryKey.load(path: keyPath)
         var key = loaded
-        let queue = try openQueue(path: path)
-        try install(key, keyPath: keyPath, in: queue)
+        let box = KeyBox(key)
+        let pool = try openPool(path: path, keyPath: keyPath, box: box)
         try storageErrors {
-            try Migrations.prepare(queue, key: key) { () throws(RegistryError) -> RegistryKey in
+            try Migrations.prepare(pool, key: key) { () throws(RegistryError) -> RegistryKey in
                 // An older database being sealed for the first time gets its key now.
                 let created = try RegistryKey.create(path: keyPath)
                 key = created
@@ -110,31 +139,58 @@ public final class Registry: Sendable {
         }
         if loaded == nil && key != nil {
             // A migration made the key: every later statement gets it too.
-            try install(key, keyPath: keyPath, in: queue)
+            try install(key, keyPath: keyPath, in: pool, box: box)
         }
-        let stored = try storageErrors { try queue.read { try String.fetchOne($0, sql: "SELECT key_check FROM registry WHERE id = 1") } }
-        if let stored, let key, stored != key.checkValue {
+        if checkKey, let key {
+            try verifyKeyCheck(pool, key: key, keyPath: keyPath)
+        }
+        return (pool, key, box)
+    }
+
+    /// Refuses a key that is not the one the database was sealed with, and a database
+    /// whose key check was removed.
+    private static func verifyKeyCheck(_ pool: DatabasePool, key: RegistryKey, keyPath: String) throws(RegistryError) {
+        let stored = try storageErrors { try pool.read { try Row.fetchOne($0, sql: "SELECT key_check FROM registry WHERE id = 1") } }
+        guard let stored else { return }
+        guard let check = stored[0] as String? else {
+            throw RegistryError(.internalError, reason: "key_check_missing", field: "keyFile",
+                                message: "the database holds no key check, so no key can be told to be its own: it was changed behind the registry's back; restore a backup")
+        }
+        if check != key.checkValue {
             throw RegistryError(.internalError, reason: "key_mismatch", field: "keyFile",
                                 message: "the key file \(keyPath) is not this registry's key: name the right one with --key-file or REGISTRY_KEY_FILE")
         }
-        return (queue, key)
     }
 
-    private static func install(_ key: RegistryKey?, keyPath: String, in queue: DatabaseQueue) throws(RegistryError) {
-        try storageErrors { queue.inDatabase { PersonalDataCipher.install(in: $0, key: key, keyFile: keyPath) } }
+    /// Puts `key` in `box` for new connections, installs it on the writer, and closes the
+    /// readers opened before (they get it when opened again).
+    private static func install(_ key: RegistryKey?, keyPath: String, in pool: DatabasePool, box: KeyBox) throws(RegistryError) {
+        box.key = key
+        try storageErrors { try pool.writeWithoutTransaction { PersonalDataCipher.install(in: $0, key: key, keyFile: keyPath) } }
+        pool.invalidateReadOnlyConnections()
     }
 
-    private static func openQueue(path: String) throws(RegistryError) -> DatabaseQueue {
+    private static func openPool(path: String, keyPath: String, box: KeyBox) throws(RegistryError) -> DatabasePool {
         var config = Configuration()
-        config.journalMode = .wal
         config.busyMode = .timeout(30)
         config.foreignKeysEnabled = true
         config.label = "registry"
+        config.maximumReaderCount = 4
+        config.prepareDatabase { db in
+            PersonalDataCipher.install(in: db, key: box.key, keyFile: keyPath)
+            if db.configuration.readonly {
+                // Readers serve exports, checks and reports: one pass over many pages, so a
+                // small page cache; a sort they need (the roster's order, a recount) spills
+                // to temporary files instead of growing in memory with the county (a
+                // million-resident roster sorted in memory took 242 MB).
+                try db.execute(sql: "PRAGMA cache_size = -4096; PRAGMA temp_store = FILE")
+            }
+        }
         return try storageErrors {
             let previous = umask(0o077)
             defer { umask(previous) }
-            let queue = try DatabaseQueue(path: path, configuration: config)
-            try queue.writeWithoutTransaction { db in
+            let pool = try DatabasePool(path: path, configuration: config)
+            try pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA synchronous = FULL")
                 // A page cache large enough that a group of requests does not spill dirty
                 // pages to the WAL before its commit (SQLite's default is 2 MiB).
@@ -146,7 +202,7 @@ public final class Registry: Sendable {
                 // many groups between two checkpoints is copied back to the database once.
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
             }
-            return queue
+            return pool
         }
     }
 
@@ -204,7 +260,7 @@ public final class Registry: Sendable {
             var isolation = isolation
             while true {
                 let state = Group.State()
-                try queue.inTransaction(.immediate) { db in
+                try pool.writeWithoutTransaction { db in try db.inTransaction(.immediate) {
                     let group = Group(registry: self, db: db, actor: actor, today: .today(), now: Timestamp.now(),
                                       isolation: isolation, state: state)
                     do throws(RegistryError) {
@@ -214,7 +270,7 @@ public final class Registry: Sendable {
                         output = .failure(error)
                         return .rollback
                     }
-                }
+                } }
                 guard state.replayNeeded else { break }
                 isolation = .savepoints
             }
@@ -222,13 +278,42 @@ public final class Registry: Sendable {
         }
     }
 
-    /// Shrinks this connection's page cache for a one-pass scan (an export): the pages are
-    /// read once, so a large cache would only hold memory. A sort the scan needs (the
-    /// roster's order) spills to temporary files instead of growing in memory with the
-    /// county: a million-resident roster sorted in memory took 242 MB.
-    public func streamingReads() throws(RegistryError) {
-        try storageErrors {
-            try queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA cache_size = -2048; PRAGMA temp_store = FILE") }
+    /// Commits an audit entry, then runs `body` on a snapshot that holds exactly what the
+    /// entry counted: the entry is on disk before the first record is read, let alone
+    /// shown, and no change between the count and the read can make them differ.
+    ///
+    /// `count` runs in the write transaction that appends the entry made by `entry`;
+    /// `body` runs on a reader connection whose snapshot is taken right after that commit,
+    /// before any other write (GRDB's `asyncConcurrentRead`), and gets the entry's seq.
+    /// Other writers wait only for the count, not for `body`.
+    func auditedRead<T>(operator actor: String, count: (Database) throws(RegistryError) -> Int,
+                        entry: (Int) -> AuditEntry,
+                        _ body: @escaping (Database, Int64) throws(RegistryError) -> T) throws(RegistryError) -> T {
+        let handoff = ReadHandoff<T>()
+        let key = self.key
+        do {
+            let reader = UncheckedReader(body: body)
+            try storageErrors {
+                try pool.writeWithoutTransaction { db in
+                    var seq: Int64 = 0
+                    try db.inTransaction(.immediate) {
+                        let counted = try count(db)
+                        seq = try entry(counted).append(db, actor: actor, at: Timestamp.now(), key: key)
+                        return .commit
+                    }
+                    pool.asyncConcurrentRead { [seq] snapshot in
+                        do {
+                            let db = try snapshot.get()
+                            handoff.outcome = .success(try reader.body(db, seq))
+                        } catch {
+                            handoff.outcome = .failure(RegistryError.fromDatabase(error))
+                        }
+                        handoff.done.signal()
+                    }
+                }
+            }
+            handoff.done.wait()
+            return try handoff.outcome!.get()
         }
     }
 
@@ -238,15 +323,15 @@ public final class Registry: Sendable {
     /// Afterwards the temporary store is in memory again, as requests' savepoint journals
     /// want it.
     func sortingOnDisk<T>(_ body: () throws -> T) throws -> T {
-        try storageErrors { try queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA temp_store = FILE") } }
-        defer { try? queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA temp_store = MEMORY") } }
+        try storageErrors { try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA temp_store = FILE") } }
+        defer { try? pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA temp_store = MEMORY") } }
         return try body()
     }
 
-    /// Runs read-only work in one read transaction (a consistent snapshot that does not
-    /// block writers), such as streaming an export.
+    /// Runs read-only work in one read transaction on a reader connection (a consistent
+    /// snapshot that does not block writers).
     public func read<T>(_ body: (Database) throws -> T) throws(RegistryError) -> T {
-        try storageErrors { try queue.read(body) }
+        try storageErrors { try pool.read(body) }
     }
 
     /// Requests performed inside one transaction of ``Registry/performGroup(operator:_:)``.
@@ -325,6 +410,17 @@ public final class Registry: Sendable {
             }
         }
     }
+}
+
+/// The outcome of a read run on a reader's thread, handed to the thread waiting for it.
+private final class ReadHandoff<T>: @unchecked Sendable {
+    var outcome: Result<T, RegistryError>?
+    let done = DispatchSemaphore(value: 0)
+}
+
+/// A read's body carried to a reader's thread while its caller waits for it.
+private struct UncheckedReader<T>: @unchecked Sendable {
+    let body: (Database, Int64) throws(RegistryError) -> T
 }
 
 /// Runs `body`, turning GRDB's errors into ``RegistryError``s.

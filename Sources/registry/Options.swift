@@ -23,13 +23,31 @@ struct DatabaseOptions: ParsableArguments {
         keyFileOption ?? ProcessInfo.processInfo.environment["REGISTRY_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// The operator: `--operator`, else `REGISTRY_OPERATOR`, else the login name.
+    /// The operator: `--operator`, else `REGISTRY_OPERATOR`, else the login name; checked
+    /// by ``validate()`` against the core's text rules.
     var operatorName: String {
         let environment = ProcessInfo.processInfo.environment
         for candidate in [actor, environment["REGISTRY_OPERATOR"], environment["USER"]] {
-            if let name = candidate?.trimmingCharacters(in: .whitespaces), !name.isEmpty { return name }
+            if let name = candidate, !name.trimmingCharacters(in: .whitespaces).isEmpty {
+                return (try? TextRules.operatorName(name)) ?? name
+            }
         }
         return "unknown"
+    }
+
+    /// A malformed operator (control or bidirectional-override characters, more than 64
+    /// characters) is a usage error: it would forge lines of `registry audit list`.
+    func validate() throws {
+        let environment = ProcessInfo.processInfo.environment
+        for candidate in [actor, environment["REGISTRY_OPERATOR"], environment["USER"]] {
+            guard let name = candidate, !name.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+            do {
+                _ = try TextRules.operatorName(name)
+            } catch {
+                throw ValidationError(error.message)
+            }
+            return
+        }
     }
 
     func open() throws -> Registry {

@@ -73,7 +73,7 @@ struct EncryptionTests {
         let id = makeID()
         try t.moveIn(id, "U1", on: "2025-02-01")
         let copy = t.folder + "/copy.sqlite"
-        try t.registry.backup(to: copy)
+        try t.registry.backup(to: copy, operator: "tester")
         let opened = try Registry.open(path: copy)
         #expect(try opened.check().isSound)
         let rate = try opened.perform(method: "metrics.registrationRate", params: try JSONParser.parse(Data(#"{"level":"grid","asOf":"2025-03-01"}"#.utf8)), operator: "x")
@@ -132,8 +132,8 @@ struct EncryptionTests {
                 INSERT INTO audit_entry VALUES (1, '2025-03-02T00:00:00Z', 'old', 'reveal', '核对', 'resident.get', '{}', 1, NULL);
                 """)
             try db.execute(sql: "DROP TRIGGER ledger_event_no_update; DROP TRIGGER audit_entry_no_update")
-            try HashChain.fill(db, Migrations.ledgerVersion2)
-            try HashChain.fill(db, HashChain.audit)
+            try HashChain.relink(db, Migrations.ledgerVersion2, key: nil)
+            try HashChain.relink(db, Migrations.auditVersion2, key: nil)
             try db.execute(sql: """
                 CREATE TRIGGER ledger_event_no_update BEFORE UPDATE ON ledger_event
                 BEGIN SELECT RAISE(ABORT, 'ledger_event is append-only'); END;
@@ -179,13 +179,15 @@ struct EncryptionTests {
         // The people are found by ID number, phones open, a reveal shows the ledger's numbers.
         let id1 = makeID(prefix: "341522", sequence: 1), id2 = makeID(prefix: "411525", sequence: 2)
         let person = try registry.perform(method: "resident.get", params: try JSONParser.parse(Data(#"{"idNumber":"\#(id1)"}"#.utf8)), operator: "x")
-        #expect(person["phone"] == .string("13800001111"))
+        #expect(person["phone"] == .string("138****1111"))
         #expect(person["idNumber"] == .string(IDNumber.mask(id1)))
+        let revealed = try registry.perform(method: "resident.get", params: try JSONParser.parse(Data(#"{"idNumber":"\#(id1)","reveal":true,"purpose":"核对"}"#.utf8)), operator: "x")
+        #expect(revealed["phone"] == .string("13800001111"))
         let events = try registry.perform(method: "ledger.events", params: try JSONParser.parse(Data(#"{"reveal":true,"purpose":"核对"}"#.utf8)), operator: "x")
         #expect(events["events"]?.arrayValue?.map { $0["idNumber"] ?? .null } == [.null, .string(id1), .string(id2), .string(id2)])
         // Still append-only, and the chain goes on.
         #expect(throws: DatabaseError.self) {
-            try registry.queue.writeWithoutTransaction { try $0.execute(sql: "UPDATE ledger_event SET name = 'x'") }
+            try registry.pool.writeWithoutTransaction { try $0.execute(sql: "UPDATE ledger_event SET name = 'x'") }
         }
         _ = try registry.perform(method: "resident.register", params: try JSONParser.parse(Data(#"{"idNumber":"\#(id2)","name":"乙","unitId":"U1","movedIn":"2025-04-01"}"#.utf8)), operator: "x")
         #expect(try registry.check().isSound)

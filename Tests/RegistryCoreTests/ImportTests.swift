@@ -59,9 +59,9 @@ struct ImportTests {
         try registry.read { db in
             var out = ""
             for sql in [
-                "SELECT id, hex(id_index), id_masked, name, sex, birth_date, hukou_code, registry_open('resident.phone', phone_cipher) FROM resident ORDER BY id",
+                "SELECT id, hex(id_index), registry_open('resident.id_number', id_index, id_cipher), name, sex, birth_date, hukou_code, registry_open('resident.phone', id_index, phone_cipher) FROM resident ORDER BY id",
                 "SELECT * FROM residence ORDER BY id",
-                "SELECT seq, type, date, resident, id_masked, name, sex, birth_date, hukou_code, migrant, unit_id, address, grid, community, subdistrict, operator FROM ledger_event ORDER BY seq",
+                "SELECT seq, type, date, resident, name, sex, birth_date, hukou_code, migrant, unit_id, address, grid, community, subdistrict, operator FROM ledger_event ORDER BY seq",
             ] {
                 for row in try Row.fetchAll(db, sql: sql) { out += "\(row)\n" }
             }
@@ -266,7 +266,7 @@ struct ImportTests {
                   + "\(a),甲,,,U1,2025-01-01,2025-03-01\n"
                   + "\(a.lowercased()),甲,13800000000,,U2,2025-03-01,\n", to: path)
         #expect(try CSVImport(kind: .residents).run(t.registry, path: path, operator: "x").rows == 2)
-        let person = try t.ok("resident.get", #"{"idNumber":"\#(a)"}"#)
+        let person = try t.ok("resident.get", #"{"idNumber":"\#(a)","reveal":true,"purpose":"核对"}"#)
         #expect(person["residences"]!.arrayValue!.map { $0["movedOut"]! } == [.string("2025-03-01"), .null])
         #expect(person["phone"] == .string("13800000000"))
         let again = t.folder + "/again.csv"

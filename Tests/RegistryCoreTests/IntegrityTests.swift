@@ -34,7 +34,7 @@ struct IntegrityTests {
     ])
     func tampering(table: String, sql: String, broken: Int64) throws {
         let t = try populated()
-        try t.registry.queue.writeWithoutTransaction { db in
+        try t.registry.pool.writeWithoutTransaction { db in
             try db.execute(sql: "DROP TRIGGER \(table)_no_update; DROP TRIGGER \(table)_no_delete")
             try db.execute(sql: sql)
         }
@@ -44,26 +44,26 @@ struct IntegrityTests {
         #expect(verdict.firstBroken == broken)
     }
 
-    @Test("a link hashes exactly the previous hash, a line feed and JSONWriter's text of the values")
+    @Test("a plain (schema 2 to 5) link hashes exactly the previous hash, a line feed and JSONWriter's text of the values")
     func linkText() {
         let values: [JSONValue] = [.int(42), .string("秀水路8号\n2单元\"301\"\\ \u{01}\t\r"), .null, .int(-7), .string(""), .string("411525********1234")]
         let previous = HashChain.genesis
         let text = previous + "\n" + JSONWriter.string(.array(values))
         let expected = SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
-        #expect(HashChain.link(previous: previous, values: values) == expected)
+        #expect(HashChain.link(previous: previous, values: values, key: nil) == expected)
     }
 
     @Test("a backup is a new file that passes the check and holds the same rows")
     func backup() throws {
         let t = try populated()
         let path = t.folder + "/backup.sqlite"
-        try t.registry.backup(to: path)
+        try t.registry.backup(to: path, operator: "tester")
         let copy = try Registry.open(path: path)
         #expect(try copy.check().isSound)
         let count = try copy.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM ledger_event") }
         #expect(count == 7)
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
-        #expect(throws: RegistryError.self) { try t.registry.backup(to: path) }
+        #expect(throws: RegistryError.self) { try t.registry.backup(to: path, operator: "tester") }
     }
 }

@@ -126,12 +126,12 @@ struct PopulationTests {
         try t.addUnit("A")
         try t.moveIn(makeID(prefix: "341522", birth: "19900101", sequence: 1), "A", on: "2025-01-01")
         #expect(try t.registry.check().isSound)
-        try t.registry.queue.write { try $0.execute(sql: "UPDATE population SET people = people + 1 WHERE facet = 'sex'") }
+        try t.registry.pool.write { try $0.execute(sql: "UPDATE population SET people = people + 1 WHERE facet = 'sex'") }
         let report = try t.registry.check()
         #expect(report.populationMismatches == 1)
         #expect(!report.isSound)
         #expect(throws: DatabaseError.self) {
-            try t.registry.queue.write { try $0.execute(sql: "UPDATE population SET people = -1 WHERE facet = 'born'") }
+            try t.registry.pool.write { try $0.execute(sql: "UPDATE population SET people = -1 WHERE facet = 'born'") }
         }
     }
 }

@@ -10,12 +10,12 @@ struct QueryPlanTests {
     /// The SQL texts a call runs, captured from SQLite's own trace of the connection.
     func statements(_ t: TestRegistry, _ method: String, _ params: String) throws -> [String] {
         let collected = SQLCollector()
-        t.registry.queue.inDatabase { db in
+        t.registry.pool.writeWithoutTransaction { db in
             db.trace(options: .statement) { event in
                 if case let .statement(statement) = event { collected.add(statement.sql) }
             }
         }
-        defer { t.registry.queue.inDatabase { $0.trace(options: .statement, nil) } }
+        defer { t.registry.pool.writeWithoutTransaction { $0.trace(options: .statement, nil) } }
         try t.ok(method, params)
         // A trigger's statements are traced as `-- TRIGGER name`: their plans are checked apart.
         return collected.sql.filter { !$0.hasPrefix("SAVEPOINT") && !$0.hasPrefix("RELEASE") && !$0.hasPrefix("BEGIN")

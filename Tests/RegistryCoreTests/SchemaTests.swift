@@ -28,7 +28,7 @@ struct SchemaTests {
     @Test("a database from a newer program is refused with a clear message")
     func newerSchemaRefused() throws {
         let t = try TestRegistry()
-        try t.registry.queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA user_version = 99") }
+        try t.registry.pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA user_version = 99") }
         do {
             _ = try Registry.open(path: t.path)
             Issue.record("opened a newer database")
@@ -54,7 +54,7 @@ struct SchemaTests {
         try t.addAreas()
         try t.addUnit("U1")
         try t.moveIn(makeID(), "U1", on: "2025-02-01")
-        try t.registry.queue.write { db in
+        try t.registry.pool.write { db in
             #expect(throws: DatabaseError.self) { try db.execute(sql: "UPDATE ledger_event SET name = 'x'") }
             #expect(throws: DatabaseError.self) { try db.execute(sql: "DELETE FROM ledger_event") }
             // A second open residence for the same person.
@@ -76,7 +76,7 @@ struct SchemaTests {
             #expect(throws: DatabaseError.self) { try db.execute(sql: "UPDATE unit SET closed_on = '2024-12-31'") }
         }
         try t.ok("resident.get", #"{"idNumber":"\#(makeID())","reveal":true,"purpose":"check"}"#)
-        try t.registry.queue.write { db in
+        try t.registry.pool.write { db in
             #expect(throws: DatabaseError.self) { try db.execute(sql: "UPDATE audit_entry SET purpose = 'x'") }
             #expect(throws: DatabaseError.self) { try db.execute(sql: "DELETE FROM audit_entry") }
         }

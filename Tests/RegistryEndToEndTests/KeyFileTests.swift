@@ -29,7 +29,8 @@ struct KeyFileTests {
         // Found with the key given by the environment.
         let found = try b.run(["resident", "get", "--id-number", "341522199001010012", "--json"], environment: env)
         #expect(found.status == 0)
-        #expect(found.stdout.contains("13812345678"))
+        #expect(found.stdout.contains("138****5678"))
+        #expect(!found.stdout.contains("13812345678"), "a phone is masked unless revealed")
         // Without it: the lookup is refused with key_missing (exit 1); statistics and the check work.
         let refused = try b.run("resident", "get", "--id-number", "341522199001010012")
         #expect(refused.status == 1)

@@ -151,7 +151,7 @@ struct ReliabilityTests {
             }
             let registry = try Registry.open(path: b.db)
             let stored = try registry.read { db in
-                try Set(String.fetchAll(db, sql: "SELECT registry_open('resident.id_number', id_cipher) FROM resident"))
+                try Set(String.fetchAll(db, sql: "SELECT registry_open('resident.id_number', id_index, id_cipher) FROM resident"))
             }
             #expect(numbers.allSatisfy(stored.contains), "trial \(trial): \(numbers.count) answered, \(stored.count) stored")
             let check = try b.run("check", "--json")

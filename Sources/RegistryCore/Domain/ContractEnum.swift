@@ -79,4 +79,9 @@ public enum TrendStep: String, ContractEnum {
 /// The audit actions: an `export` (revealed or not), or a `reveal` of full ID numbers by any other request.
 public enum AuditAction: String, ContractEnum {
     case reveal, export
+    /// An export whose output could not be completed after its `export` entry was committed.
+    case exportFailed = "export_failed"
+    /// A copy of the database (`registry backup`).
+    case backup
+    case userChange = "user_change", tokenChange = "token_change", login, loginFailed = "login_failed"
 }

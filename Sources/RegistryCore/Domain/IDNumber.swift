@@ -88,7 +88,7 @@ public struct IDNumber: Hashable, Sendable, CustomStringConvertible {
         if bytes.count == 18 {
             let given = Character(String(UnicodeScalar(bytes[17])).uppercased())
             guard given == expected else {
-                throw refuse("has the check character \(given), but its digits give \(expected)")
+                throw refuse("has the check character \(given), which its first 17 digits do not give: a digit or the check character was mistyped")
             }
         }
         value = body + String(expected)

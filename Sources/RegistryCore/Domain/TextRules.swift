@@ -1,15 +1,19 @@
 import Foundation
 
 /// The rules for free-text and code fields, each failing with a message naming the field.
-enum TextRules {
+public enum TextRules {
     /// A name or address: trimmed, not empty, at most `maxLength` characters, no control
     /// characters (but line breaks and tabs when `multiline`, as addresses typed in a
-    /// spreadsheet may hold them).
+    /// spreadsheet may hold them), no bidirectional-override characters (which make a
+    /// name display as another), and not starting with `=`, `+`, `-` or `@` (which a
+    /// spreadsheet opening an export would run as a formula).
     static func text(_ value: String, field: String, maxLength: Int = 200, multiline: Bool = false) throws(RegistryError) -> String {
-        // The common case, checked on bytes: no white space at either end, no control characters.
+        // The common case, checked on bytes: no white space at either end, no control
+        // characters, no formula start, nothing that could be a bidirectional override
+        // (all of which are encoded with the lead byte 0xE2).
         let utf8 = value.utf8
         if let first = utf8.first, let last = utf8.last, first > 0x20, last > 0x20, first != 0x7F, last != 0x7F,
-           utf8.count <= maxLength, !Self.hasControlCharacter(utf8),
+           !formulaStarts.contains(first), utf8.count <= maxLength, !Self.hasControlCharacter(utf8), !utf8.contains(0xE2),
            value.first?.isWhitespace == false, value.last?.isWhitespace == false {
             return value
         }
@@ -20,7 +24,46 @@ enum TextRules {
         guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && !allowed.contains($0) }) else {
             throw .invalid(field, multiline ? "must not contain control characters other than line breaks and tabs" : "must not contain control characters")
         }
+        try refuseBidiOverrides(trimmed, field: field)
+        if let first = trimmed.utf8.first, formulaStarts.contains(first) {
+            throw .invalid(field, "must not begin with =, +, - or @ (a spreadsheet would run it as a formula)")
+        }
         return trimmed
+    }
+
+    /// The first bytes that make a spreadsheet read a cell as a formula: `=`, `+`, `-`, `@`.
+    static let formulaStarts: Set<UInt8> = [0x3D, 0x2B, 0x2D, 0x40]
+
+    /// Who acts (`--operator`, `REGISTRY_OPERATOR`, a signed-in username): trimmed, 1 to 64
+    /// characters, no control or bidirectional-override characters (which could forge
+    /// lines or columns of `registry audit list`).
+    public static func operatorName(_ value: String) throws(RegistryError) -> String {
+        try plainText(value, field: "operator", maxLength: 64)
+    }
+
+    /// A reveal's purpose: trimmed, at most 200 characters, no control or
+    /// bidirectional-override characters. `nil` when empty after trimming.
+    public static func purpose(_ value: String?) throws(RegistryError) -> String? {
+        guard let value, !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
+        return try plainText(value, field: "purpose", maxLength: 200)
+    }
+
+    private static func plainText(_ value: String, field: String, maxLength: Int) throws(RegistryError) -> String {
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw .invalid(field, "must not be empty") }
+        guard trimmed.count <= maxLength else { throw .invalid(field, "must be at most \(maxLength) characters") }
+        guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .invalid(field, "must not contain control characters")
+        }
+        try refuseBidiOverrides(trimmed, field: field)
+        return trimmed
+    }
+
+    /// Refuses U+202A–U+202E and U+2066–U+2069, which reorder how text is displayed.
+    static func refuseBidiOverrides(_ value: String, field: String) throws(RegistryError) {
+        if value.unicodeScalars.contains(where: { (0x202A...0x202E).contains($0.value) || (0x2066...0x2069).contains($0.value) }) {
+            throw .invalid(field, "must not contain bidirectional-override characters (U+202A–U+202E, U+2066–U+2069)")
+        }
     }
 
     /// Whether UTF-8 text holds a C0 or C1 control character or DEL (general category Cc).
@@ -39,7 +82,8 @@ enum TextRules {
         guard (3...20).contains(trimmed.count),
               trimmed.allSatisfy({ $0.isASCIIDigit || $0 == "+" || $0 == "-" || $0 == " " }),
               trimmed.contains(where: \.isASCIIDigit) else {
-            throw .invalid(field, "'\(value)' is not a phone number (3 to 20 digits, +, - or spaces)")
+            // The value is not echoed: a message may reach a log, and a phone is personal data.
+            throw .invalid(field, "is not a phone number (3 to 20 digits, +, - or spaces; \(value.count) characters given)")
         }
         return trimmed
     }

@@ -3,7 +3,9 @@
 /// Written here rather than with CSV.swift's `CSVWriter`, which hands its stream one byte
 /// per call: an export of a million events would make over a hundred million calls. A
 /// field is quoted when it holds a comma, a quote, CR or LF, with quotes doubled; rows end
-/// with CRLF.
+/// with CRLF. A field that begins with `=`, `+`, `-`, `@`, a tab or a carriage return gets
+/// a leading `'`, so that a spreadsheet shows it as text instead of running it as a
+/// formula (`=HYPERLINK(…)` in a name stays a name).
 public enum CSVText {
     /// The UTF-8 byte-order mark, so that spreadsheet programs show Chinese text.
     public static let byteOrderMark = "\u{FEFF}"
@@ -18,34 +20,45 @@ public enum CSVText {
     }
 
     public static func appendField(_ field: String, to out: inout String) {
-        var needsQuotes = false
-        for byte in field.utf8 where byte == 0x2C || byte == 0x22 || byte == 0x0D || byte == 0x0A {
-            needsQuotes = true
-            break
-        }
-        guard needsQuotes else {
-            out += field
-            return
-        }
-        out += "\""
-        for character in field.unicodeScalars {
-            if character == "\"" { out += "\"\"" } else { out.unicodeScalars.append(character) }
-        }
-        out += "\""
+        var bytes: [UInt8] = []
+        var copy = field
+        copy.withUTF8 { appendField($0, to: &bytes) }
+        out += String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Whether a cell starting with `byte` would be run as a formula: `=`, `+`, `-`, `@`, tab, CR.
+    static func startsFormula(_ byte: UInt8) -> Bool {
+        byte == 0x3D || byte == 0x2B || byte == 0x2D || byte == 0x40 || byte == 0x09 || byte == 0x0D
     }
 
     /// Appends one field given as UTF-8 bytes (a column's text as SQLite holds it), quoted
-    /// as ``appendField(_:to:)`` quotes it.
+    /// and defused as the type's documentation says.
     static func appendField(_ field: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        let defuse = field.first.map(startsFormula) ?? false
         guard field.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0D || $0 == 0x0A }) else {
+            if defuse { out.append(0x27) }
             out.append(contentsOf: field)
             return
         }
         out.append(0x22)
+        if defuse { out.append(0x27) }
         for byte in field {
             if byte == 0x22 { out.append(0x22) }
             out.append(byte)
         }
         out.append(0x22)
     }
+}
+
+/// Where an export query's columns are: the first `columns` are the CSV's, in its header's
+/// order; the ID number's place holds the resident row (NULL for none), opened from the
+/// sealed number in `idCipher`, bound to `idIndex`; `birthDate` is masked with the ID
+/// number; `boolean` (0 or 1) is written `false` or `true`.
+struct CSVLayout: Sendable {
+    var columns: Int32
+    var idNumber: Int32
+    var birthDate: Int32
+    var boolean: Int32
+    var idIndex: Int32
+    var idCipher: Int32
 }

@@ -1,12 +1,16 @@
+import Foundation
 import GRDB
 
-/// Streams the ledger or the roster to an ``OutputSink`` as CSV or NDJSON, and records
-/// the export in the audit trail.
+/// Streams the ledger or the roster to an ``OutputSink`` as CSV or NDJSON, audited.
 ///
-/// Rows are read from one snapshot (a read transaction, which does not block writers) and
-/// written as they come, so memory does not grow with the ledger. The audit entry (action
-/// `export`, with the operator, purpose, filters and the number of records) is written
-/// after the rows, and the file is moved into place only after that entry is committed.
+/// The audit entry (action `export`, with the operator, purpose, filters and the number of
+/// records selected) is committed first, and the rows are then read from a snapshot that
+/// holds exactly what it counted (``Registry/auditedRead(operator:count:entry:_:)``): no
+/// record, revealed or not, leaves the program before its export is on record. An export
+/// whose output then fails leaves that entry standing and adds an `export_failed` entry
+/// with the number of records written. Rows are written as they come, so memory does not
+/// grow with the ledger; sealed ID numbers are opened in Swift as each row is written
+/// (never in SQL, so a sort's temporary file holds only sealed values).
 public struct Export {
     public enum Format: String, Sendable {
         case csv, ndjson
@@ -16,7 +20,7 @@ public struct Export {
     public var reveal: Bool
     public var purpose: String?
 
-    /// Checks the reveal rule (`--reveal` needs `--purpose`).
+    /// Checks the reveal rule (`--reveal` needs `--purpose`) and the purpose's text rules.
     public init(format: Format, reveal: Bool, purpose: String?) throws(RegistryError) {
         let checked = try Reveal(reveal: reveal, purpose: purpose)
         self.format = format
@@ -33,6 +37,10 @@ public struct Export {
         public var lastSeq: Int64?
         /// For a named consumer: the `seq` its export started after.
         public var startedAfter: Int64?
+        /// The head of the ledger's chain (seq and hash) when the export was taken: keep it
+        /// apart from the database, and `registry check --expect-head` tells whether the
+        /// chain still holds it.
+        public var head: (seq: Int64, hash: String)?
     }
 
     /// Exports ledger events (see ``LedgerQuery``) in `seq` order.
@@ -41,51 +49,63 @@ public struct Export {
     /// export ended (the beginning for a new name), and the consumer's position moves to
     /// the last event written once the output is complete and in place. A crash between
     /// the two repeats those events in the next export: events may come twice, never not
-    /// at all. `after` and `consumer` do not go together.
+    /// at all. A consumer is bound to the area of its first export; `after`, `from` and
+    /// `to` do not go with it (each could make its position pass events it never got).
     public func ledger(_ registry: Registry, area: String?, from: CivilDate?, to: CivilDate?, after: Int64?,
                        consumer: String? = nil, to sink: OutputSink, operator actor: String) throws(RegistryError) -> Summary {
         let consumer = try consumer.map { name throws(RegistryError) in try TextRules.text(name, field: "consumer", maxLength: 64) }
-        if consumer != nil && after != nil {
-            throw RegistryError.invalid("after", "cannot be given with consumer, which knows where to start")
-        }
-        let start = try consumer.map { name throws(RegistryError) in try ExportConsumer.position(of: name, in: registry) } ?? after
-        var filters: JSONValue = .null
-        try registry.streamingReads()
-        var summary = try registry.read { db in
-            let query = LedgerQuery(area: try area.map { try AreaRecord.require(db, code: $0, field: "area") },
-                                    from: from, to: to, after: start, reveal: reveal)
-            filters = query.auditFilters
-            if let consumer, case var .object(pairs) = filters {
-                pairs.append(("consumer", .string(consumer)))
-                filters = .object(pairs)
+        if consumer != nil {
+            for (field, given) in [("after", after != nil), ("from", from != nil), ("to", to != nil)] where given {
+                throw RegistryError.invalid(field, "cannot be given with consumer: the consumer's position says where to start, and a date filter would move it past events it never got")
             }
+        }
+        let position = try consumer.map { name throws(RegistryError) in try ExportConsumer.position(of: name, area: area, in: registry) }
+        let start = position?.lastSeq ?? after
+        let key = try registry.requireKey()
+        let disclosure = Disclosure(reveal: reveal, key: key)
+        var filters: JSONValue = .null
+        var query: LedgerQuery!
+        var head: (seq: Int64, hash: String)?
+        var summary = try run(registry, method: "ledger export", actor: actor, sink: sink, filters: { filters }) { db throws(RegistryError) in
+            try storageErrors {
+                query = LedgerQuery(area: try area.map { try AreaRecord.require(db, code: $0, field: "area") },
+                                    from: from, to: to, after: start)
+                let tip = try HashChain.tip(db, HashChain.ledger)
+                head = tip.seq == 0 ? nil : tip
+                filters = query.auditFilters
+                if case var .object(pairs) = filters {
+                    if let consumer { pairs.append(("consumer", .string(consumer))) }
+                    if let head { pairs.append(("head", .string("\(head.seq):\(head.hash)"))) }
+                    filters = .object(pairs)
+                }
+                return try query.count(db)
+            }
+        } body: { db, counted throws(RegistryError) in
             let (sql, arguments) = query.sql()
+            var lastSeq: Int64?
             if format == .csv {
                 try sink.write(CSVText.byteOrderMark)
                 try sink.append { CSVText.appendRow(LedgerEventRow.csvHeader, to: &$0) }
+                try Self.csvRows(db, sql: sql, arguments: arguments, layout: LedgerQuery.csvLayout, disclosure: disclosure,
+                                 to: sink, written: &counted) { lastSeq = $0.int64(0) }
+                return lastSeq
             }
-            if format == .csv && !reveal {
-                var lastSeq: Int64?
-                let count = try Self.csvRows(db, sql: sql, arguments: arguments, columns: LedgerEventRow.csvHeader.count,
-                                             booleanColumn: 8, to: sink) { lastSeq = $0.int64(0) }
-                return Summary(count: count, lastSeq: lastSeq)
+            try storageErrors {
+                let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+                while let row = try rows.next() {
+                    let event = try LedgerEventRow(row: row, disclosure: disclosure)
+                    try sink.append { JSONWriter.write(event.ndjson, into: &$0); $0 += "\n" }
+                    counted += 1
+                    lastSeq = event.seq
+                }
             }
-            var count = 0
-            var lastSeq: Int64?
-            let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
-            while let row = try rows.next() {
-                let event = LedgerEventRow(row: row)
-                try write(csv: event.csvFields(reveal: reveal), json: { event.ndjson(reveal: reveal) }, to: sink)
-                count += 1
-                lastSeq = event.seq
-            }
-            return Summary(count: count, lastSeq: lastSeq)
+            return lastSeq
         }
-        try finish(registry, method: "ledger export", filters: filters, summary: summary, sink: sink, actor: actor)
+        summary.head = head
         if let consumer {
-            summary.startedAfter = start
+            summary.startedAfter = start ?? 0
             if let last = summary.lastSeq {
-                try ExportConsumer.advance(consumer, to: last, in: registry, operator: actor)
+                try ExportConsumer.advance(consumer, area: area, to: last, in: registry, operator: actor)
             }
         }
         return summary
@@ -94,89 +114,113 @@ public struct Export {
     /// Exports the roster: who lives where on `asOf`.
     public func roster(_ registry: Registry, asOf: CivilDate, area: String?, migrantOnly: Bool,
                        to sink: OutputSink, operator actor: String) throws(RegistryError) -> Summary {
+        let key = try registry.requireKey()
+        let disclosure = Disclosure(reveal: reveal, key: key)
         var filters: JSONValue = .null
-        try registry.streamingReads()
-        let summary = try registry.read { db in
-            let query = RosterQuery(asOf: asOf, area: try area.map { try AreaRecord.require(db, code: $0, field: "area") },
-                                    migrantOnly: migrantOnly, reveal: reveal)
-            filters = query.auditFilters
+        var query: RosterQuery!
+        return try run(registry, method: "ledger roster", actor: actor, sink: sink, filters: { filters }) { db throws(RegistryError) in
+            try storageErrors {
+                query = RosterQuery(asOf: asOf, area: try area.map { try AreaRecord.require(db, code: $0, field: "area") },
+                                    migrantOnly: migrantOnly)
+                filters = query.auditFilters
+                return try query.count(db, settings: registry.settings)
+            }
+        } body: { db, counted throws(RegistryError) in
             let (sql, arguments) = query.sql(settings: registry.settings)
             if format == .csv {
                 try sink.write(CSVText.byteOrderMark)
                 try sink.append { CSVText.appendRow(RosterRow.csvHeader, to: &$0) }
+                try Self.csvRows(db, sql: sql, arguments: arguments, layout: RosterQuery.csvLayout, disclosure: disclosure,
+                                 to: sink, written: &counted) { _ in }
+                return nil
             }
-            if format == .csv && !reveal {
-                let count = try Self.csvRows(db, sql: sql, arguments: arguments, columns: RosterRow.csvHeader.count,
-                                             booleanColumn: 5, to: sink) { _ in }
-                return Summary(count: count, lastSeq: nil)
-            }
-            var count = 0
-            let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
-            while let row = try rows.next() {
-                let person = RosterRow(row: row)
-                try write(csv: person.csvFields(reveal: reveal), json: { person.ndjson(reveal: reveal) }, to: sink)
-                count += 1
-            }
-            return Summary(count: count, lastSeq: nil)
-        }
-        try finish(registry, method: "ledger roster", filters: filters, summary: summary, sink: sink, actor: actor)
-        return summary
-    }
-
-    /// The CSV rows of an export without a reveal, copied from SQLite's column text into
-    /// the sink's buffer: no `Row`, no `String` per cell (the general path spent most of a
-    /// million-event export building strings). The statement's first `columns` columns are
-    /// the CSV's, in its header's order (``LedgerQuery/columns``, ``RosterQuery``);
-    /// `booleanColumn` (0 or 1) is written as `false` or `true`, the masked ID number as it
-    /// is stored. `each` sees every row after it is written. Tests hold the bytes to
-    /// ``LedgerEventRow/csvFields(reveal:)`` and ``RosterRow/csvFields(reveal:)``.
-    static func csvRows(_ db: Database, sql: String, arguments: StatementArguments, columns: Int, booleanColumn: Int32,
-                        to sink: OutputSink, each: (RawStatement.Columns) -> Void) throws -> Int {
-        var count = 0
-        try RawStatement(db, sql, arguments: arguments).each { row in
-            try sink.appendBytes { out in
-                for index in Int32(0)..<Int32(columns) {
-                    if index > 0 { out.append(0x2C) }
-                    if index == booleanColumn {
-                        if !row.isNull(index) { out.append(contentsOf: row.int64(index) != 0 ? Self.trueBytes : Self.falseBytes) }
-                    } else {
-                        CSVText.appendField(row.bytes(index), to: &out)
-                    }
+            try storageErrors {
+                let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+                while let row = try rows.next() {
+                    let person = try RosterRow(row: row, disclosure: disclosure)
+                    try sink.append { JSONWriter.write(person.ndjson, into: &$0); $0 += "\n" }
+                    counted += 1
                 }
-                out.append(0x0D)
-                out.append(0x0A)
             }
-            count += 1
-            each(row)
-        }
-        return count
-    }
-
-    private static let trueBytes = Array("true".utf8), falseBytes = Array("false".utf8)
-
-    private func write(csv: @autoclosure () -> [String], json: () -> JSONValue, to sink: OutputSink) throws(RegistryError) {
-        switch format {
-        case .csv:
-            let fields = csv()
-            try sink.append { CSVText.appendRow(fields, to: &$0) }
-        case .ndjson:
-            let value = json()
-            try sink.append { JSONWriter.write(value, into: &$0); $0 += "\n" }
+            return nil
         }
     }
 
-    private func finish(_ registry: Registry, method: String, filters: JSONValue, summary: Summary,
-                        sink: OutputSink, actor: String) throws(RegistryError) {
-        try sink.flush()
-        try registry.performGroup(operator: actor) { group throws(RegistryError) in
-            try group.audit(AuditEntry(action: .export, purpose: purpose, method: method, filters: filters, count: summary.count))
+    /// Commits the audit entry (`count` selects and counts on the snapshot to be
+    /// exported), streams the rows with `body` (which counts what it writes and returns the
+    /// last seq), and completes the sink. On a failure after the entry: an
+    /// `export_failed` entry, and the partial output abandoned.
+    private func run(_ registry: Registry, method: String, actor: String, sink: OutputSink, filters: () -> JSONValue,
+                     count: (Database) throws(RegistryError) -> Int,
+                     body: @escaping (Database, inout Int) throws(RegistryError) -> Int64?) throws(RegistryError) -> Summary {
+        var written = 0
+        var entrySeq: Int64 = 0
+        do {
+            let lastSeq = try registry.auditedRead(operator: actor, count: count) { counted in
+                AuditEntry(action: .export, purpose: purpose, method: method, filters: filters(), count: counted)
+            } _: { db, seq throws(RegistryError) in
+                entrySeq = seq
+                return try body(db, &written)
+            }
+            try sink.finish()
+            return Summary(count: written, lastSeq: lastSeq)
+        } catch {
+            sink.abandon()
+            if entrySeq > 0 {
+                let failure = AuditEntry(action: .exportFailed, purpose: nil, method: method,
+                                         filters: .object([("export", .int(entrySeq)), ("reason", .string(error.reason))]), count: written)
+                try? registry.performGroup(operator: actor) { group throws(RegistryError) in try group.audit(failure) }
+            }
+            throw error
         }
-        try sink.finish()
     }
+
+    /// The CSV rows of an export, copied from SQLite's column text into the sink's buffer:
+    /// no `Row`, no `String` per cell (the general path spent most of a million-event
+    /// export building strings). The ID number is opened from its sealed column and shown
+    /// as `disclosure` says, the birth date masked with it; every text cell is quoted and
+    /// defused as ``CSVText`` says. `each` sees every row after it is written. Tests hold
+    /// the bytes to ``LedgerEventRow/csvFields`` and ``RosterRow/csvFields``.
+    static func csvRows(_ db: Database, sql: String, arguments: StatementArguments, layout: CSVLayout, disclosure: Disclosure,
+                        to sink: OutputSink, written: inout Int, each: (RawStatement.Columns) -> Void) throws(RegistryError) {
+        var count = 0
+        defer { written += count }
+        try storageErrors {
+            try RawStatement(db, sql, arguments: arguments).each { row in
+                try sink.appendBytes { out throws(RegistryError) in
+                    for index in Int32(0)..<layout.columns {
+                        if index > 0 { out.append(0x2C) }
+                        switch index {
+                        case layout.boolean:
+                            if !row.isNull(index) { out.append(contentsOf: row.int64(index) != 0 ? Self.trueBytes : Self.falseBytes) }
+                        case layout.idNumber:
+                            if let cipher = row.blob(layout.idCipher), let index = row.blob(layout.idIndex) {
+                                out.append(contentsOf: try disclosure.idNumber(cipher: cipher, index: index).utf8)
+                            }
+                        case layout.birthDate where !disclosure.reveal:
+                            let date = row.bytes(index)
+                            if date.count >= 4 {
+                                out.append(contentsOf: date.prefix(4))
+                                out.append(contentsOf: Self.maskedMonthDay)
+                            }
+                        default:
+                            CSVText.appendField(row.bytes(index), to: &out)
+                        }
+                    }
+                    out.append(0x0D)
+                    out.append(0x0A)
+                }
+                count += 1
+                each(row)
+            }
+        }
+    }
+
+    private static let trueBytes = Array("true".utf8), falseBytes = Array("false".utf8), maskedMonthDay = Array("-**-**".utf8)
 }
 
 extension Registry.Group {
     func audit(_ entry: AuditEntry) throws(RegistryError) {
-        try storageErrors { try entry.append(db, actor: actor, at: Timestamp.now()) }
+        try storageErrors { try entry.append(db, actor: actor, at: Timestamp.now(), key: registry.key) }
     }
 }

@@ -101,8 +101,8 @@ struct BulkResidentLoad {
     private static let fallback = RegistryError(.internalError, reason: "bulk_fallback", message: "the rows are run one by one")
 
     private static let insertResident = """
-        INSERT INTO resident (id_index, id_cipher, id_masked, name, sex, birth_date, hukou_code, phone_cipher)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO resident (id_index, id_cipher, name, sex, birth_date, hukou_code, phone_cipher)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
         """
     private static let insertResidence = "INSERT INTO residence (resident, unit, moved_in, moved_out) VALUES (?, ?, ?, ?)"
 
@@ -123,12 +123,11 @@ struct BulkResidentLoad {
                 let resident = try RawStatement(db, Self.insertResident)
                 resident.bind(1, new.blindIndex)
                 resident.bind(2, new.idCipher)
-                resident.bind(3, person.maskedIDNumber)
-                resident.bind(4, person.name)
-                resident.bind(5, person.sex.rawValue)
-                resident.bind(6, person.birthDate.description)
-                resident.bind(7, person.hukouCode)
-                resident.bind(8, new.phoneCipher)
+                resident.bind(3, person.name)
+                resident.bind(4, person.sex.rawValue)
+                resident.bind(5, person.birthDate.description)
+                resident.bind(6, person.hukouCode)
+                resident.bind(7, new.phoneCipher)
                 do {
                     try resident.run()
                 } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
@@ -217,12 +216,14 @@ extension BulkResidentLoad {
                 let name = try TextRules.text(try cells.required("name", field: "name"), field: "name", maxLength: 100)
                 let phone = try cells["phone"].map { p throws(RegistryError) in try TextRules.phone(p, field: "phone") }
                 let hukouCode = try cells["hukou_code"].map { h throws(RegistryError) in try TextRules.hukouCode(h, field: "hukouCode") }
-                let person = ResidentRecord(idNumber: idNumber, name: name, hukouCode: hukouCode ?? idNumber.divisionCode, phone: phone)
+                let blindIndex = key.blindIndex(idNumber.value)
+                let person = ResidentRecord(idNumber: idNumber, idIndex: blindIndex, name: name,
+                                            hukouCode: hukouCode ?? idNumber.divisionCode, phone: phone)
                 return .newPerson(NewPerson(
                     line: line, fields: fields, person: person, unitId: unitId, movedIn: movedIn, movedOut: movedOut,
-                    blindIndex: key.blindIndex(idNumber.value),
-                    idCipher: try key.seal(idNumber.value, label: PersonalDataCipher.Label.residentID),
-                    phoneCipher: try phone.map { try key.seal($0, label: PersonalDataCipher.Label.residentPhone) }))
+                    blindIndex: blindIndex,
+                    idCipher: try key.seal(idNumber.value, label: PersonalDataCipher.Label.residentID, boundTo: blindIndex),
+                    phoneCipher: try phone.map { try key.seal($0, label: PersonalDataCipher.Label.residentPhone, boundTo: blindIndex) }))
             } catch {
                 return .unusable
             }

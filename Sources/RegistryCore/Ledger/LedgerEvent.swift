@@ -35,19 +35,21 @@ struct LedgerEvent: Sendable {
 
     /// Appends the event in the current transaction.
     func append(in context: OperationContext) throws {
+        let key = try context.sealingKey()
         let tip = try context.chainTips.ledger ?? HashChain.tip(context.db, HashChain.ledger)
         let seq = tip.seq + 1
+        // In HashChain.ledger's column order.
         let values: [JSONValue] = [
             .int(seq), .string(type.rawValue), .string(date.description),
-            .optional(person.map { $0.id }), .optional(person?.maskedIDNumber), .optional(person?.name), .optional(person?.sex.rawValue),
+            .optional(person.map { $0.id }), .optional(person?.name), .optional(person?.sex.rawValue),
             .optional(person?.birthDate), .optional(person?.hukouCode), .optional(migrant.map { Int64($0 ? 1 : 0) }),
             .string(unit.unitId), .string(unit.address), .string(unit.grid), .string(unit.community),
             .string(unit.subdistrict), .string(context.actor), .string(context.now),
         ]
         let statement = try RawStatement(context.db, """
-            INSERT INTO ledger_event (seq, type, date, resident, id_masked, name, sex, birth_date, hukou_code, migrant,
+            INSERT INTO ledger_event (seq, type, date, resident, name, sex, birth_date, hukou_code, migrant,
                                       unit_id, address, grid, community, subdistrict, operator, recorded_at, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for (index, value) in values.enumerated() {
             switch value {
@@ -56,7 +58,7 @@ struct LedgerEvent: Sendable {
             default: statement.bind(Int32(index + 1), nil as String?)
             }
         }
-        let hash = HashChain.link(previous: tip.hash, values: values)
+        let hash = HashChain.link(previous: tip.hash, values: values, key: key)
         statement.bind(Int32(values.count + 1), hash)
         try statement.run()
         context.chainTips.ledger = (seq, hash)

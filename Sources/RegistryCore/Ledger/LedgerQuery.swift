@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The events of the ledger selected by area, date range and cursor, in `seq` order.
@@ -8,17 +9,19 @@ struct LedgerQuery {
     var to: CivilDate?
     /// Only events with a larger `seq`.
     var after: Int64?
-    /// Whether to open the sealed ID numbers (it needs the key): only for a reveal.
-    var reveal = false
 
-    /// The event's columns, and last the ID number in the clear when revealing.
-    var columns: String {
-        """
-        e.seq, e.type, e.date, e.id_masked, e.name, e.sex, e.birth_date, e.hukou_code, e.migrant,
+    /// The event's columns in the CSV's order, the ID number's place holding the resident
+    /// row (NULL for a unit's event); then the person's blind index and sealed ID number,
+    /// which ``Disclosure`` opens as each row is written (never in SQL: a sort or a
+    /// temporary file then holds only sealed values).
+    static let columns = """
+        e.seq, e.type, e.date, e.resident, e.name, e.sex, e.birth_date, e.hukou_code, e.migrant,
         e.unit_id, e.address, e.grid, e.community, e.subdistrict, e.operator, e.recorded_at,
-        \(reveal ? ResidentRecord.openedIDNumber(resident: "e.resident") : "NULL")
+        r.id_index, r.id_cipher
         """
-    }
+
+    /// Where the sealed ID number's columns are, for ``Export``'s byte path.
+    static let csvLayout = CSVLayout(columns: 16, idNumber: 3, birthDate: 6, boolean: 8, idIndex: 16, idCipher: 17)
 
     /// The SELECT statement and its arguments; `limit` adds a LIMIT clause.
     func sql(limit: Int? = nil) -> (String, StatementArguments) {
@@ -31,9 +34,15 @@ struct LedgerQuery {
         }
         if let from { conditions.append("e.date >= ?"); arguments += [from.description] }
         if let to { conditions.append("e.date <= ?"); arguments += [to.description] }
-        var sql = "SELECT \(columns) FROM ledger_event e WHERE \(conditions.joined(separator: " AND ")) ORDER BY e.seq"
+        var sql = "SELECT \(Self.columns) FROM ledger_event e LEFT JOIN resident r ON r.id = e.resident WHERE \(conditions.joined(separator: " AND ")) ORDER BY e.seq"
         if let limit { sql += " LIMIT ?"; arguments += [limit] }
         return (sql, arguments)
+    }
+
+    /// How many events the query selects: what an export's audit entry counts.
+    func count(_ db: Database) throws -> Int {
+        let (sql, arguments) = self.sql()
+        return try Int.fetchOne(db, sql: "SELECT count(*) FROM (\(sql))", arguments: arguments) ?? 0
     }
 
     /// The filters as an audit entry records them.
@@ -42,17 +51,17 @@ struct LedgerQuery {
     }
 }
 
-/// One ledger event as read back, for JSON, NDJSON and CSV.
+/// One ledger event as read back, for JSON, NDJSON and CSV, with its person's ID number
+/// and birth date as ``Disclosure`` shows them.
 struct LedgerEventRow {
     var seq: Int64
     var type: String
     var date: String
-    /// The masked ID number.
+    /// The ID number as shown (masked unless revealed); `nil` for a unit's event.
     var idNumber: String?
-    /// The ID number in the clear, read only for a reveal.
-    var clearIDNumber: String?
     var name: String?
     var sex: String?
+    /// The birth date as shown.
     var birthDate: String?
     var hukouCode: String?
     var migrant: Bool?
@@ -64,22 +73,22 @@ struct LedgerEventRow {
     var actor: String
     var recordedAt: String
 
-    init(row: Row) {
-        seq = row[0]; type = row[1]; date = row[2]; idNumber = row[3]; name = row[4]; sex = row[5]
-        birthDate = row[6]; hukouCode = row[7]; migrant = row[8]; unitId = row[9]; address = row[10]
+    /// Reads a row of ``LedgerQuery/columns``.
+    init(row: Row, disclosure: Disclosure) throws(RegistryError) {
+        seq = row[0]; type = row[1]; date = row[2]; name = row[4]; sex = row[5]
+        hukouCode = row[7]; migrant = row[8]; unitId = row[9]; address = row[10]
         grid = row[11]; community = row[12]; subdistrict = row[13]; actor = row[14]; recordedAt = row[15]
-        clearIDNumber = row[16]
-    }
-
-    func shownIDNumber(reveal: Bool) -> String? {
-        reveal ? clearIDNumber ?? idNumber : idNumber
+        if let index = row[16] as Data?, let cipher = row[17] as Data? {
+            idNumber = try disclosure.idNumber(cipher: cipher, index: index)
+        }
+        birthDate = (row[6] as String?).map(disclosure.birthDate)
     }
 
     /// The contract's JSON event object.
-    func json(reveal: Bool) -> JSONValue {
+    var json: JSONValue {
         .object([
             ("seq", .int(seq)), ("type", .string(type)), ("date", .string(date)),
-            ("idNumber", .optional(shownIDNumber(reveal: reveal))), ("name", .optional(name)),
+            ("idNumber", .optional(idNumber)), ("name", .optional(name)),
             ("unitId", .string(unitId)), ("address", .string(address)), ("grid", .string(grid)),
             ("community", .string(community)), ("subdistrict", .string(subdistrict)),
             ("hukouCode", .optional(hukouCode)), ("migrant", .optional(migrant)),
@@ -91,15 +100,15 @@ struct LedgerEventRow {
                             "unit_id", "address", "grid", "community", "subdistrict", "operator", "recorded_at"]
 
     /// The cells of the export's CSV row, in ``csvHeader`` order; absent values are empty.
-    func csvFields(reveal: Bool) -> [String] {
-        [String(seq), type, date, shownIDNumber(reveal: reveal) ?? "", name ?? "", sex ?? "", birthDate ?? "",
+    var csvFields: [String] {
+        [String(seq), type, date, idNumber ?? "", name ?? "", sex ?? "", birthDate ?? "",
          hukouCode ?? "", migrant.map { $0 ? "true" : "false" } ?? "", unitId, address, grid, community, subdistrict,
          actor, recordedAt]
     }
 
     /// The NDJSON object: the JSON event with sex and birth date, as in the CSV.
-    func ndjson(reveal: Bool) -> JSONValue {
-        guard case var .object(pairs) = json(reveal: reveal) else { return .null }
+    var ndjson: JSONValue {
+        guard case var .object(pairs) = json else { return .null }
         let index = pairs.firstIndex { $0.0 == "name" }! + 1
         pairs.insert(contentsOf: [("sex", .optional(sex)), ("birthDate", .optional(birthDate))], at: index)
         return .object(pairs)

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// Who lives where on a date: the roster (花名册) of an area, migrants only unless asked
@@ -6,8 +7,9 @@ struct RosterQuery {
     var asOf: CivilDate
     var area: AreaRecord?
     var migrantOnly: Bool
-    /// Whether to open the sealed ID numbers (it needs the key): only for a reveal.
-    var reveal = false
+
+    /// Where the sealed ID number's columns are, for ``Export``'s byte path.
+    static let csvLayout = CSVLayout(columns: 12, idNumber: 0, birthDate: 3, boolean: 5, idIndex: 12, idCipher: 13)
 
     func sql(settings: RegistrySettings) -> (String, StatementArguments) {
         let migrant = settings.migrantSQL(hukou: "r.hukou_code", subdistrict: "u.subdistrict")
@@ -20,9 +22,9 @@ struct RosterQuery {
         }
         if migrantOnly { conditions.append(migrant) }
         let sql = """
-            SELECT r.id_masked, r.name, r.sex, r.birth_date, r.hukou_code, \(migrant),
+            SELECT NULL, r.name, r.sex, r.birth_date, r.hukou_code, \(migrant),
                    u.unit_id, u.address, u.grid, u.community, u.subdistrict, x.moved_in,
-                   \(reveal ? "registry_open('\(PersonalDataCipher.Label.residentID)', r.id_cipher)" : "NULL")
+                   r.id_index, r.id_cipher
             FROM residence x JOIN unit u ON u.id = x.unit JOIN resident r ON r.id = x.resident
             WHERE \(conditions.joined(separator: " AND "))
             ORDER BY u.grid, u.unit_id, x.moved_in, r.id
@@ -30,39 +32,43 @@ struct RosterQuery {
         return (sql, arguments)
     }
 
+    /// How many people the roster holds: what an export's audit entry counts.
+    func count(_ db: Database, settings: RegistrySettings) throws -> Int {
+        let (sql, arguments) = self.sql(settings: settings)
+        return try Int.fetchOne(db, sql: "SELECT count(*) FROM (\(sql))", arguments: arguments) ?? 0
+    }
+
     var auditFilters: JSONValue {
         .object([("asOf", .string(asOf.description)), ("area", .optional(area?.code)), ("migrantOnly", .bool(migrantOnly))])
     }
 }
 
-/// One person of a roster.
+/// One person of a roster, with ID number and birth date as ``Disclosure`` shows them.
 struct RosterRow {
-    /// The masked ID number, and the clear one when revealing.
-    var idNumber: String, clearIDNumber: String?, name: String, sex: String, birthDate: String, hukouCode: String
+    var idNumber: String, name: String, sex: String, birthDate: String, hukouCode: String
     var migrant: Bool
     var unitId: String, address: String, grid: String, community: String, subdistrict: String, movedIn: String
 
-    init(row: Row) {
-        idNumber = row[0]; name = row[1]; sex = row[2]; birthDate = row[3]; hukouCode = row[4]; migrant = row[5]
+    /// Reads a row of ``RosterQuery/sql(settings:)``.
+    init(row: Row, disclosure: Disclosure) throws(RegistryError) {
+        idNumber = try disclosure.idNumber(cipher: row[13] as Data, index: row[12] as Data)
+        name = row[1]; sex = row[2]; birthDate = disclosure.birthDate(row[3]); hukouCode = row[4]; migrant = row[5]
         unitId = row[6]; address = row[7]; grid = row[8]; community = row[9]; subdistrict = row[10]; movedIn = row[11]
-        clearIDNumber = row[12]
     }
 
-    func shownIDNumber(reveal: Bool) -> String { reveal ? clearIDNumber ?? idNumber : idNumber }
-
     /// The contract's JSON roster item.
-    func json(reveal: Bool) -> JSONValue {
+    var json: JSONValue {
         .object([
-            ("idNumber", .string(shownIDNumber(reveal: reveal))), ("name", .string(name)), ("sex", .string(sex)),
+            ("idNumber", .string(idNumber)), ("name", .string(name)), ("sex", .string(sex)),
             ("birthDate", .string(birthDate)), ("hukouCode", .string(hukouCode)), ("unitId", .string(unitId)),
             ("address", .string(address)), ("grid", .string(grid)), ("movedIn", .string(movedIn)),
         ])
     }
 
     /// The NDJSON object: the JSON item with migrant, community and subdistrict, as in the CSV.
-    func ndjson(reveal: Bool) -> JSONValue {
+    var ndjson: JSONValue {
         .object([
-            ("idNumber", .string(shownIDNumber(reveal: reveal))), ("name", .string(name)), ("sex", .string(sex)),
+            ("idNumber", .string(idNumber)), ("name", .string(name)), ("sex", .string(sex)),
             ("birthDate", .string(birthDate)), ("hukouCode", .string(hukouCode)), ("migrant", .bool(migrant)),
             ("unitId", .string(unitId)), ("address", .string(address)), ("grid", .string(grid)),
             ("community", .string(community)), ("subdistrict", .string(subdistrict)), ("movedIn", .string(movedIn)),
@@ -72,8 +78,8 @@ struct RosterRow {
     static let csvHeader = ["id_number", "name", "sex", "birth_date", "hukou_code", "migrant", "unit_id", "address",
                             "grid", "community", "subdistrict", "moved_in"]
 
-    func csvFields(reveal: Bool) -> [String] {
-        [shownIDNumber(reveal: reveal), name, sex, birthDate, hukouCode, migrant ? "true" : "false", unitId, address,
+    var csvFields: [String] {
+        [idNumber, name, sex, birthDate, hukouCode, migrant ? "true" : "false", unitId, address,
          grid, community, subdistrict, movedIn]
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// `household.create`: a household (户) in a unit, optionally with its head.
@@ -89,14 +90,17 @@ public struct GetHousehold: RegistryRequest {
         // Members are the people of the household whose open residence is in its unit:
         // someone who moved away is no longer counted, without rewriting any row.
         let rows = try db.cachedRows(sql: """
-            SELECT r.id_masked, r.name, m.relation
+            SELECT r.id_index, r.id_cipher, r.name, m.relation
             FROM household_member m
             JOIN resident r ON r.id = m.resident
             JOIN residence x ON x.resident = r.id AND x.moved_out IS NULL AND x.unit = ?
             WHERE m.household = ?
             ORDER BY m.relation <> 'head', x.moved_in, r.id
             """, arguments: [unitRow, householdId])
+        let masked = Disclosure(reveal: false, key: try context.sealingKey())
         return Result(householdId: householdId, unitId: unit.unitId,
-                      members: rows.map { ($0[0], $0[1], $0[2]) })
+                      members: try rows.map { row throws(RegistryError) in
+                          (try masked.idNumber(cipher: row[1] as Data, index: row[0] as Data), row[2], row[3])
+                      })
     }
 }

@@ -24,12 +24,15 @@ public struct LedgerEvents: RegistryRequest {
         let reveal = try Reveal(reveal: reveal, purpose: purpose)
         let limit = (limit ?? .standard).value
         let query = LedgerQuery(area: try area.map { try AreaRecord.require(context.db, code: $0, field: "area") },
-                                from: from, to: to, after: after, reveal: reveal.reveal)
+                                from: from, to: to, after: after)
         let (sql, arguments) = query.sql(limit: limit + 1)
-        let rows = try context.db.cachedRows(sql: sql, arguments: arguments).map(LedgerEventRow.init(row:))
+        let disclosure = Disclosure(reveal: reveal.reveal, key: try context.sealingKey())
+        let rows = try context.db.cachedRows(sql: sql, arguments: arguments).map { row throws(RegistryError) in
+            try LedgerEventRow(row: row, disclosure: disclosure)
+        }
         let page = rows.prefix(limit)
         try reveal.audit(context, method: Self.method, filters: query.auditFilters, count: page.count)
-        return Result(events: page.map { $0.json(reveal: reveal.reveal) },
+        return Result(events: page.map(\.json),
                       next: rows.count > limit ? page.last?.seq : nil)
     }
 }
@@ -54,11 +57,14 @@ public struct LedgerRoster: RegistryRequest {
     public func execute(in context: OperationContext) throws -> Result {
         let reveal = try Reveal(reveal: reveal, purpose: purpose)
         let query = RosterQuery(asOf: asOf, area: try area.map { try AreaRecord.require(context.db, code: $0, field: "area") },
-                                migrantOnly: migrantOnly ?? true, reveal: reveal.reveal)
+                                migrantOnly: migrantOnly ?? true)
         let (sql, arguments) = query.sql(settings: context.settings)
-        let rows = try context.db.cachedRows(sql: sql, arguments: arguments).map(RosterRow.init(row:))
+        let disclosure = Disclosure(reveal: reveal.reveal, key: try context.sealingKey())
+        let rows = try context.db.cachedRows(sql: sql, arguments: arguments).map { row throws(RegistryError) in
+            try RosterRow(row: row, disclosure: disclosure)
+        }
         try reveal.audit(context, method: Self.method, filters: query.auditFilters, count: rows.count)
-        return Result(residents: rows.map { $0.json(reveal: reveal.reveal) })
+        return Result(residents: rows.map(\.json))
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// `resident.register`: a person moves into a unit on `movedIn`.
@@ -86,8 +87,9 @@ public struct RegisterResident: RegistryRequest {
             }
             person = known
         } else {
-            person = ResidentRecord(idNumber: idNumber, name: name, hukouCode: hukouCode ?? idNumber.divisionCode, phone: phone)
-            try person.insert(context, idNumber: idNumber, blindIndex: blindIndex)
+            person = ResidentRecord(idNumber: idNumber, idIndex: blindIndex, name: name,
+                                    hukouCode: hukouCode ?? idNumber.divisionCode, phone: phone)
+            try person.insert(context, idNumber: idNumber)
         }
 
         let insert = try RawStatement(db, "INSERT INTO residence (resident, unit, moved_in) VALUES (?, ?, ?)")
@@ -134,8 +136,9 @@ public struct MoveOutResident: RegistryRequest {
     }
 }
 
-/// `resident.get`: a person's profile and residences. `reveal: true` (with a `purpose`)
-/// shows the full ID number and writes an audit entry.
+/// `resident.get`: a person's profile and residences. ID number, birth date and phone are
+/// masked (``Disclosure``) unless `reveal: true` with a `purpose`, which shows them in full
+/// and writes an audit entry naming the person.
 public struct GetResident: RegistryRequest {
     public static let method = "resident.get"
     public enum CodingKeys: String, CodingKey, CaseIterable { case idNumber, reveal, purpose }
@@ -147,13 +150,15 @@ public struct GetResident: RegistryRequest {
     public struct Result: JSONRepresentable {
         var person: ResidentRecord
         var shownIDNumber: String
+        var shownBirthDate: String
+        var shownPhone: String?
         var migrant: Bool
         var residences: [(unitId: String, movedIn: String, movedOut: String?)]
         public var json: JSONValue {
             .object([
                 ("idNumber", .string(shownIDNumber)), ("name", .string(person.name)), ("sex", .string(person.sex.rawValue)),
-                ("birthDate", .string(person.birthDate.description)), ("hukouCode", .string(person.hukouCode)),
-                ("migrant", .bool(migrant)), ("phone", .optional(person.phone)),
+                ("birthDate", .string(shownBirthDate)), ("hukouCode", .string(person.hukouCode)),
+                ("migrant", .bool(migrant)), ("phone", .optional(shownPhone)),
                 ("residences", .array(residences.map {
                     .object([("unitId", .string($0.unitId)), ("movedIn", .string($0.movedIn)), ("movedOut", .optional($0.movedOut))])
                 })),
@@ -172,15 +177,20 @@ public struct GetResident: RegistryRequest {
         // Judged against the open residence's subdistrict, else the latest one's.
         let subdistrict: String = rows.last.map { $0[3] } ?? ""
         let migrant = context.settings.isMigrant(hukouCode: person.hukouCode, subdistrict: subdistrict)
-        try reveal.audit(context, method: Self.method, filters: .object([("idNumber", .string(person.maskedIDNumber))]), count: 1)
-        // The person was found by this very number: a reveal shows it, no need to open the sealed copy.
-        return Result(person: person, shownIDNumber: reveal.reveal ? idNumber.value : person.maskedIDNumber, migrant: migrant,
-                      residences: rows.map { ($0[0], $0[1], $0[2]) })
+        try reveal.audit(context, method: Self.method, filters: .object([("idNumber", .string(idNumber.masked))]), count: 1,
+                         resident: person.id)
+        // The person was found by this very number: it is shown (masked or not) without
+        // opening the sealed copy.
+        return Result(person: person, shownIDNumber: reveal.reveal ? idNumber.value : idNumber.masked,
+                      shownBirthDate: reveal.reveal ? person.birthDate.description : Disclosure.maskBirthDate(person.birthDate.description),
+                      shownPhone: reveal.reveal ? person.phone : person.phone.map(Disclosure.maskPhone),
+                      migrant: migrant, residences: rows.map { ($0[0], $0[1], $0[2]) })
     }
 }
 
 /// `resident.find`: people by name prefix, by the unit or area of their open residence,
-/// or by migrant status; paged by `after` and `limit`, ID numbers masked.
+/// or by migrant status; paged by `after` and `limit`, ID numbers and birth dates masked
+/// (so it needs the key: the masked number is made from the sealed one).
 public struct FindResidents: RegistryRequest {
     public static let method = "resident.find"
     public enum CodingKeys: String, CodingKey, CaseIterable { case name, unitId, area, migrant, limit, after }
@@ -243,7 +253,7 @@ public struct FindResidents: RegistryRequest {
         }
         arguments += [limit + 1]
         let rows = try db.cachedRows(sql: """
-            SELECT r.id, r.id_masked, r.name, r.sex, r.birth_date, r.hukou_code, \(migrantSQL), ou.unit_id
+            SELECT r.id, r.id_index, r.id_cipher, r.name, r.sex, r.birth_date, r.hukou_code, \(migrantSQL), ou.unit_id
             FROM resident r
             LEFT JOIN residence o ON o.resident = r.id AND o.moved_out IS NULL
             LEFT JOIN unit ou ON ou.id = o.unit
@@ -251,10 +261,11 @@ public struct FindResidents: RegistryRequest {
             ORDER BY r.id LIMIT ?
             """, arguments: arguments)
         let page = rows.prefix(limit)
+        let masked = Disclosure(reveal: false, key: try context.sealingKey())
         return Result(
-            residents: page.map {
-                Item(idNumber: $0[1], name: $0[2], sex: $0[3], birthDate: $0[4], hukouCode: $0[5],
-                     migrant: $0[6], unitId: $0[7])
+            residents: try page.map { row throws(RegistryError) in
+                Item(idNumber: try masked.idNumber(cipher: row[2] as Data, index: row[1] as Data), name: row[3], sex: row[4],
+                     birthDate: masked.birthDate(row[5]), hukouCode: row[6], migrant: row[7], unitId: row[8])
             },
             next: rows.count > limit ? page.last.map { $0[0] } : nil)
     }

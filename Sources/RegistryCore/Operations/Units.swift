@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The landlord of a unit, as given to `unit.add`.
@@ -58,9 +59,9 @@ public struct AddUnit: RegistryRequest {
         }
         try db.cachedStatement(sql: """
             INSERT INTO unit (unit_id, grid, community, subdistrict, address, kind, discovered_on, registered_on,
-                              landlord_name, landlord_id_masked, landlord_id_cipher, landlord_phone_cipher)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, registry_mask(?10), registry_seal('\(PersonalDataCipher.Label.landlordID)', ?10),
-                    registry_seal('\(PersonalDataCipher.Label.landlordPhone)', ?11))
+                              landlord_name, landlord_id_cipher, landlord_phone_cipher)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, registry_seal('\(PersonalDataCipher.Label.landlordID)', ?1, ?10),
+                    registry_seal('\(PersonalDataCipher.Label.landlordPhone)', ?1, ?11))
             """).execute(arguments: [
                 id, grid, area.community, area.subdistrict, address, kind.rawValue, discoveredOn.description,
                 registeredOn?.description, landlordName, landlord?.idNumber.value, landlordPhone,
@@ -180,9 +181,12 @@ public struct GetUnit: RegistryRequest {
     public func execute(in context: OperationContext) throws -> Result {
         let unit = try UnitRecord.require(context.db, unitId: unitId)
         let rows = try context.db.cachedRows(sql: """
-            SELECT r.id_masked, r.name, x.moved_in FROM residence x JOIN resident r ON r.id = x.resident
+            SELECT r.id_index, r.id_cipher, r.name, x.moved_in FROM residence x JOIN resident r ON r.id = x.resident
             WHERE x.unit = ? AND x.moved_out IS NULL ORDER BY x.moved_in, x.id
             """, arguments: [unit.id])
-        return Result(unit: unit, residents: rows.map { ($0[0], $0[1], $0[2]) })
+        let masked = Disclosure(reveal: false, key: try context.sealingKey())
+        return Result(unit: unit, residents: try rows.map { row throws(RegistryError) in
+            (try masked.idNumber(cipher: row[1] as Data, index: row[0] as Data), row[2], row[3])
+        })
     }
 }

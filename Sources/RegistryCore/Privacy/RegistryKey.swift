@@ -14,7 +14,9 @@ import Darwin
 /// derived from the master key with HKDF-SHA256, so that neither use weakens the other:
 /// - the **sealing key** (AES-256-GCM) encrypts ID numbers and phone numbers;
 /// - the **index key** (HMAC-SHA256) computes the blind index that finds a person by ID
-///   number and keeps ID numbers unique without storing them in the clear.
+///   number and keeps ID numbers unique without storing them in the clear;
+/// - the **chain key** (HMAC-SHA256) links the ledger's and the audit trail's hash chains,
+///   so that nobody without the key can compute a chain again over edited rows.
 ///
 /// The database stores a check value (``checkValue``) so that opening it with another
 /// registry's key is refused instead of silently finding nobody.
@@ -27,6 +29,8 @@ public struct RegistryKey: @unchecked Sendable {
     /// An HMAC already keyed with ``index``: each blind index copies it (the state is
     /// copied on write) instead of hashing the key again.
     private let keyedIndex: HMAC<SHA256>
+    /// An HMAC already keyed with the chain key, copied for each link (see ``HashChain``).
+    let keyedChain: HMAC<SHA256>
     /// A hex HMAC of a fixed text under the index key: tells keys apart, reveals nothing.
     public let checkValue: String
 
@@ -40,8 +44,9 @@ public struct RegistryKey: @unchecked Sendable {
         sealing = derive("registry sealing key v1")
         index = derive("registry blind index key v1")
         keyedIndex = HMAC<SHA256>(key: index)
+        keyedChain = HMAC<SHA256>(key: derive("registry chain key v1"))
         let mac = HMAC<SHA256>.authenticationCode(for: Data("registry key check v1".utf8), using: index)
-        checkValue = Data(mac).prefix(16).map { String(format: "%02x", $0) }.joined()
+        checkValue = Hex.string(Data(mac).prefix(16))
     }
 
     /// The blind index of an ID number: the first 16 bytes of its HMAC-SHA256 under the index key.
@@ -52,17 +57,49 @@ public struct RegistryKey: @unchecked Sendable {
         return Data(mac.finalize()).prefix(16)
     }
 
-    /// Encrypts `text` with AES-256-GCM and a random nonce; `label` (the column) is
-    /// authenticated with it. The result is nonce (12 bytes) ‖ ciphertext ‖ tag (16 bytes).
-    public func seal(_ text: String, label: String) throws -> Data {
-        try AES.GCM.seal(Data(text.utf8), using: sealing, authenticating: Data(label.utf8)).combined!
+    /// Encrypts `text` with AES-256-GCM and a random nonce, bound to the column `label`
+    /// and the row `binding` (the resident's blind index, the unit's id): both are
+    /// authenticated with it, so the value opens only in that column of that row. The
+    /// result is nonce (12 bytes) ‖ ciphertext ‖ tag (16 bytes).
+    ///
+    /// ```swift
+    /// let sealed = try key.seal("13800005852", label: "resident.phone", boundTo: blindIndex)
+    /// try key.open(sealed, label: "resident.phone", boundTo: blindIndex)   // "13800005852"
+    /// try key.open(sealed, label: "resident.phone", boundTo: otherIndex)   // throws
+    /// ```
+    public func seal(_ text: String, label: String, boundTo binding: some DataProtocol) throws -> Data {
+        try AES.GCM.seal(Data(text.utf8), using: sealing, authenticating: Self.associatedData(label, binding)).combined!
     }
 
-    /// Decrypts what ``seal(_:label:)`` made under the same label.
-    /// - Throws: when the value was altered, or sealed under another key or label.
-    public func open(_ sealed: Data, label: String) throws -> String {
+    /// Decrypts what ``seal(_:label:boundTo:)`` made for the same column and row.
+    /// - Throws: when the value was altered, moved from another row or column, or sealed
+    ///   under another key.
+    public func open(_ sealed: some DataProtocol, label: String, boundTo binding: some DataProtocol) throws -> String {
+        let box = try AES.GCM.SealedBox(combined: sealed)
+        return String(decoding: try AES.GCM.open(box, using: sealing, authenticating: Self.associatedData(label, binding)), as: UTF8.self)
+    }
+
+    /// Decrypts a value sealed by schema versions 3 to 5, which bound it to its column only.
+    /// Used by the migration that binds every sealed value to its row.
+    func openUnbound(_ sealed: some DataProtocol, label: String) throws -> String {
         let box = try AES.GCM.SealedBox(combined: sealed)
         return String(decoding: try AES.GCM.open(box, using: sealing, authenticating: Data(label.utf8)), as: UTF8.self)
+    }
+
+    /// The authenticated data of a sealed value: the label, a zero byte, the row's binding.
+    private static func associatedData(_ label: String, _ binding: some DataProtocol) -> Data {
+        var data = Data(label.utf8)
+        data.append(0)
+        data.append(contentsOf: binding)
+        return data
+    }
+
+    /// The hex HMAC-SHA256 of `text` under the chain key.
+    func chainMAC(_ text: String) -> String {
+        var mac = keyedChain
+        var text = text
+        text.withUTF8 { mac.update(data: UnsafeRawBufferPointer($0)) }
+        return Hex.string(mac.finalize())
     }
 
     /// The key file used for the database at `databasePath` when none is named: the
@@ -74,13 +111,19 @@ public struct RegistryKey: @unchecked Sendable {
     /// Reads the key file at `path`.
     /// - Returns: `nil` when there is no file there.
     /// - Throws: `key_unreadable` for a file that is not a key, `key_file_exposed` for a
-    ///   key file that users other than its owner may read.
+    ///   key file that users other than its owner may read, `key_file_foreign` for one
+    ///   owned by another account (planted where this registry looks for its key, it would
+    ///   seal new records under a key its planter holds).
     public static func load(path: String) throws(RegistryError) -> RegistryKey? {
         var info = stat()
         guard stat(path, &info) == 0 else {
             if errno == ENOENT { return nil }
             throw RegistryError(.internalError, reason: "key_unreadable", field: "keyFile",
                                 message: "cannot read the key file \(path): \(String(cString: strerror(errno)))")
+        }
+        guard info.st_uid == geteuid() else {
+            throw RegistryError(.internalError, reason: "key_file_foreign", field: "keyFile",
+                                message: "the key file \(path) belongs to another account (uid \(info.st_uid)): a registry uses only a key file of the account that runs it")
         }
         guard info.st_mode & 0o077 == 0 else {
             throw RegistryError(.internalError, reason: "key_file_exposed", field: "keyFile",
@@ -102,7 +145,7 @@ public struct RegistryKey: @unchecked Sendable {
     /// - Throws: `key_exists` when a file is already there, `key_unwritable` when it cannot be written.
     public static func create(path: String) throws(RegistryError) -> RegistryKey {
         let master = SymmetricKey(size: .bits256)
-        let hex = master.withUnsafeBytes { $0.map { String(format: "%02x", $0) }.joined() }
+        let hex = master.withUnsafeBytes { Hex.string($0) }
         let descriptor = createExclusive(path)
         guard descriptor >= 0 else {
             let reason = errno == EEXIST ? "key_exists" : "key_unwritable"

@@ -8,20 +8,38 @@ import GRDB
 /// was. A database from a newer program is refused rather than guessed at.
 enum Migrations {
     /// The version that `schema.sql` describes.
-    static let current = 5
+    static let current = 6
 
-    /// The ledger's chain as schema version 2 defined it: over the ID number in the clear.
+    /// The ledger's chain as schema version 2 defined it: plain SHA-256 over the ID number
+    /// in the clear.
     static let ledgerVersion2 = HashChain.Table(
         name: "ledger_event",
         columns: ["seq", "type", "date", "id_number", "name", "sex", "birth_date", "hukou_code", "migrant",
                   "unit_id", "address", "grid", "community", "subdistrict", "operator", "recorded_at"],
-        integerColumns: ["seq", "migrant"])
+        integerColumns: ["seq", "migrant"], keyed: false)
+
+    /// The ledger's chain as schema versions 3 to 5 defined it: plain SHA-256, with the
+    /// masked ID number stored in the row.
+    static let ledgerVersion3 = HashChain.Table(
+        name: "ledger_event",
+        columns: ["seq", "type", "date", "resident", "id_masked", "name", "sex", "birth_date", "hukou_code", "migrant",
+                  "unit_id", "address", "grid", "community", "subdistrict", "operator", "recorded_at"],
+        integerColumns: ["seq", "resident", "migrant"], keyed: false)
+
+    /// The audit trail's chain as schema versions 2 to 5 defined it: plain SHA-256, no resident.
+    static let auditVersion2 = HashChain.Table(
+        name: "audit_entry",
+        columns: ["seq", "at", "operator", "action", "purpose", "method", "filters", "count"],
+        integerColumns: ["seq", "count"], keyed: false)
 
     /// What a step may need besides the connection.
     struct Context {
         /// The registry's key, created when a step needs one and there is no key file
         /// (only the step that seals personal data does).
         var key: (Database) throws -> RegistryKey
+        /// The key the database's sealed values were sealed with: never a new one (a new
+        /// key opens nothing already sealed). `key_missing` when there is no key file.
+        var sealedKey: (Database) throws -> RegistryKey
     }
 
     /// The steps that bring version `n - 1` to version `n`, by `n`. Each change of
@@ -39,8 +57,8 @@ enum Migrations {
                 DROP INDEX IF EXISTS ledger_event_community;
                 CREATE INDEX IF NOT EXISTS ledger_event_subdistrict ON ledger_event(subdistrict, seq);
                 """)
-            for table in [ledgerVersion2, HashChain.audit] {
-                try withoutAppendOnlyTrigger(table, db) { try HashChain.fill(db, table) }
+            for table in [ledgerVersion2, auditVersion2] {
+                try withoutAppendOnlyTrigger(table, db) { try HashChain.relink(db, table, key: nil) }
             }
         },
         // 3: personal data sealed. ID numbers and phones of residents and landlords are
@@ -49,40 +67,41 @@ enum Migrations {
         // are rebuilt (an UNIQUE, CHECKed column cannot be dropped in place), and the
         // ledger's chain, which covered the clear numbers, is linked again over the new
         // rows, after the old chain was verified: a migration does not launder tampering.
+        // The tables are made from today's schema.sql, so this step writes them in today's
+        // shape (sealed values bound to their rows, the keyed chain), which step 6 then
+        // leaves as they are.
         3: { db, context in
-            let verdict = try HashChain.verify(db, ledgerVersion2)
-            if let broken = verdict.firstBroken {
-                throw RegistryError(.internalError, reason: "chain_broken",
-                                    message: "the ledger's hash chain is broken at seq \(broken): the database was changed behind the registry's back, so it is not migrated; run `registry check` with the previous version and restore a backup")
-            }
+            try requireSound(ledgerVersion2, db)
             try db.execute(sql: "ALTER TABLE registry ADD COLUMN key_check TEXT CHECK (key_check IS NULL OR length(key_check) = 32)")
-            try db.execute(sql: "UPDATE registry SET key_check = ?", arguments: [try context.key(db).checkValue])
+            let key = try context.key(db)
+            try db.execute(sql: "UPDATE registry SET key_check = ?", arguments: [key.checkValue])
             let L = PersonalDataCipher.Label.self
             try rebuild("resident", db, copy: """
-                INSERT INTO resident (id, id_index, id_cipher, id_masked, name, sex, birth_date, hukou_code, phone_cipher)
-                SELECT id, registry_blind(id_number), registry_seal('\(L.residentID)', id_number), registry_mask(id_number),
-                       name, sex, birth_date, hukou_code, registry_seal('\(L.residentPhone)', phone)
+                INSERT INTO resident (id, id_index, id_cipher, name, sex, birth_date, hukou_code, phone_cipher)
+                SELECT id, registry_blind(id_number), registry_seal('\(L.residentID)', registry_blind(id_number), id_number),
+                       name, sex, birth_date, hukou_code, registry_seal('\(L.residentPhone)', registry_blind(id_number), phone)
                 FROM resident_v2 ORDER BY id
                 """)
             try rebuild("unit", db, copy: """
                 INSERT INTO unit (id, unit_id, grid, community, subdistrict, address, kind, discovered_on, registered_on, closed_on,
-                                  landlord_name, landlord_id_masked, landlord_id_cipher, landlord_phone_cipher)
+                                  landlord_name, landlord_id_cipher, landlord_phone_cipher)
                 SELECT id, unit_id, grid, community, subdistrict, address, kind, discovered_on, registered_on, closed_on,
-                       landlord_name, registry_mask(landlord_id_number), registry_seal('\(L.landlordID)', landlord_id_number),
-                       registry_seal('\(L.landlordPhone)', landlord_phone)
+                       landlord_name, registry_seal('\(L.landlordID)', unit_id, landlord_id_number),
+                       registry_seal('\(L.landlordPhone)', unit_id, landlord_phone)
                 FROM unit_v2 ORDER BY id
                 """)
             try rebuild("ledger_event", db, copy: """
-                INSERT INTO ledger_event (seq, type, date, resident, id_masked, name, sex, birth_date, hukou_code, migrant,
+                INSERT INTO ledger_event (seq, type, date, resident, name, sex, birth_date, hukou_code, migrant,
                                           unit_id, address, grid, community, subdistrict, operator, recorded_at, hash)
-                SELECT e.seq, e.type, e.date, r.id, registry_mask(e.id_number), e.name, e.sex, e.birth_date, e.hukou_code, e.migrant,
+                SELECT e.seq, e.type, e.date, r.id, e.name, e.sex, e.birth_date, e.hukou_code, e.migrant,
                        e.unit_id, e.address, e.grid, e.community, e.subdistrict, e.operator, e.recorded_at, NULL
                 FROM ledger_event_v2 e LEFT JOIN resident r ON r.id_index = registry_blind(e.id_number)
                 ORDER BY e.seq
                 """)
-            try withoutAppendOnlyTrigger(HashChain.ledger, db) { try HashChain.fill(db, HashChain.ledger) }
+            try withoutAppendOnlyTrigger(HashChain.ledger, db) { try HashChain.relink(db, HashChain.ledger, key: key) }
         },
-        // 4: named export consumers that remember where their last export ended.
+        // 4: named export consumers that remember where their last export ended (made in
+        // today's shape; step 6 leaves it).
         4: { db, _ in
             for statement in SchemaText.statements(of: "export_consumer") { try db.execute(sql: statement) }
         },
@@ -101,13 +120,85 @@ enum Migrations {
                 try db.execute(sql: PopulationTally.recount)
             }
         },
+        // 6: what an attacker found (issue 11). Sealed values bound to their rows (re-sealed),
+        // no masked ID numbers stored (the columns dropped), the chains keyed with the
+        // registry's key (linked again after the plain chains were verified), the audit
+        // trail naming the person a reveal showed, export consumers bound to an area and
+        // carrying an HMAC, and a key check that cannot be NULL. Parts a database already
+        // has in today's shape (made by steps 3 and 4 of this same migration) are left.
+        6: { db, context in
+            let key = try context.sealedKey(db)
+            let L = PersonalDataCipher.Label.self
+            if try hasColumn("resident", "id_masked", db) {
+                try requireSound(ledgerVersion3, db)
+                try rebuild("resident", db, copy: """
+                    INSERT INTO resident (id, id_index, id_cipher, name, sex, birth_date, hukou_code, phone_cipher)
+                    SELECT id, id_index, registry_seal('\(L.residentID)', id_index, registry_open_unbound('\(L.residentID)', id_cipher)),
+                           name, sex, birth_date, hukou_code,
+                           registry_seal('\(L.residentPhone)', id_index, registry_open_unbound('\(L.residentPhone)', phone_cipher))
+                    FROM resident_v2 ORDER BY id
+                    """)
+                try rebuild("unit", db, copy: """
+                    INSERT INTO unit (id, unit_id, grid, community, subdistrict, address, kind, discovered_on, registered_on, closed_on,
+                                      landlord_name, landlord_id_cipher, landlord_phone_cipher)
+                    SELECT id, unit_id, grid, community, subdistrict, address, kind, discovered_on, registered_on, closed_on,
+                           landlord_name, registry_seal('\(L.landlordID)', unit_id, registry_open_unbound('\(L.landlordID)', landlord_id_cipher)),
+                           registry_seal('\(L.landlordPhone)', unit_id, registry_open_unbound('\(L.landlordPhone)', landlord_phone_cipher))
+                    FROM unit_v2 ORDER BY id
+                    """)
+                try rebuild("ledger_event", db, copy: """
+                    INSERT INTO ledger_event (seq, type, date, resident, name, sex, birth_date, hukou_code, migrant,
+                                              unit_id, address, grid, community, subdistrict, operator, recorded_at, hash)
+                    SELECT seq, type, date, resident, name, sex, birth_date, hukou_code, migrant,
+                           unit_id, address, grid, community, subdistrict, operator, recorded_at, NULL
+                    FROM ledger_event_v2 ORDER BY seq
+                    """)
+                try withoutAppendOnlyTrigger(HashChain.ledger, db) { try HashChain.relink(db, HashChain.ledger, key: key) }
+            }
+            if !(try hasColumn("audit_entry", "resident", db)) {
+                try requireSound(auditVersion2, db)
+                try rebuild("audit_entry", db, copy: """
+                    INSERT INTO audit_entry (seq, at, operator, action, purpose, method, filters, count, resident, hash)
+                    SELECT seq, at, operator, action, purpose, method, filters, count, NULL, NULL FROM audit_entry_v2 ORDER BY seq
+                    """)
+                try withoutAppendOnlyTrigger(HashChain.audit, db) { try HashChain.relink(db, HashChain.audit, key: key) }
+            }
+            if !(try hasColumn("export_consumer", "mac", db)) {
+                let rows = try Row.fetchAll(db, sql: "SELECT name, last_seq, updated_at, operator FROM export_consumer")
+                try rebuild("export_consumer", db, copy: "SELECT 1")
+                for row in rows {
+                    let position = ExportConsumer.Position(lastSeq: row[1], area: nil)
+                    try db.execute(sql: "INSERT INTO export_consumer (name, last_seq, updated_at, operator, area, mac) VALUES (?, ?, ?, ?, NULL, ?)",
+                                   arguments: [row[0], row[1], row[2], row[3],
+                                               ExportConsumer.mac(name: row[0], position: position, updatedAt: row[2], actor: row[3], key: key)])
+                }
+            }
+            try rebuild("registry", db, copy: """
+                INSERT INTO registry (id, county_code, county_name, migrant_scope, created_at, key_check)
+                SELECT id, county_code, county_name, migrant_scope, created_at, coalesce(key_check, '\(key.checkValue)') FROM registry_v2
+                """)
+        },
     ]
+
+    /// Refuses to migrate a table whose old chain is broken: a migration that links the
+    /// chain again must not launder tampering.
+    private static func requireSound(_ table: HashChain.Table, _ db: Database) throws {
+        let verdict = try HashChain.verify(db, table, key: nil)
+        if let broken = verdict.firstBroken {
+            throw RegistryError(.internalError, reason: "chain_broken",
+                                message: "the \(table.name) hash chain is broken at seq \(broken): the database was changed behind the registry's back, so it is not migrated; run `registry check` with the previous version and restore a backup")
+        }
+    }
+
+    private static func hasColumn(_ table: String, _ column: String, _ db: Database) throws -> Bool {
+        try Row.fetchAll(db, sql: "PRAGMA table_info(\(table))").contains { $0["name"] == column }
+    }
 
     /// Applies the schema to an empty database, or migrates an older one.
     /// - Parameter key: the registry's key, when its key file exists; `createKey` makes one
     ///   when a migration needs a key and there is none.
     /// - Throws: ``RegistryError`` `schema_too_new` when the file was written by a newer program.
-    static func prepare(_ queue: DatabaseQueue, key: RegistryKey?, createKey: @escaping () throws(RegistryError) -> RegistryKey) throws {
+    static func prepare(_ queue: DatabasePool, key: RegistryKey?, createKey: @escaping () throws(RegistryError) -> RegistryKey) throws {
         let version = try queue.read { try Int.fetchOne($0, sql: "PRAGMA user_version") ?? 0 }
         if version == current { return }
         if version > current {
@@ -135,6 +226,11 @@ enum Migrations {
             PersonalDataCipher.install(in: db, key: created, keyFile: "")
             made = created
             return created
+        }, sealedKey: { _ in
+            if let key { return key }
+            if let made { return made }
+            throw RegistryError(.internalError, reason: "key_missing", field: "keyFile",
+                                message: "this database must be migrated to schema version \(current), which re-seals its personal data with its key, and there is no key file: name it with --key-file or REGISTRY_KEY_FILE")
         })
         // Rebuilding a table means dropping the old one while other tables refer to it:
         // foreign keys are switched off for the migration (they cannot be switched inside a

@@ -113,6 +113,12 @@ struct RawStatement {
             return Data(bytes: pointer, count: Int(sqlite3_column_bytes(handle, index)))
         }
 
+        /// The column's blob as SQLite holds it (valid until the next step); `nil` for NULL.
+        func blob(_ index: Int32) -> UnsafeRawBufferPointer? {
+            guard let pointer = sqlite3_column_blob(handle, index) else { return nil }
+            return UnsafeRawBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(handle, index)))
+        }
+
         func int64(_ index: Int32) -> Int64 { sqlite3_column_int64(handle, index) }
 
         func date(_ index: Int32) -> CivilDate? { text(index).flatMap(CivilDate.init) }

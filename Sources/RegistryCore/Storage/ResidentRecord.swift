@@ -3,32 +3,32 @@ import GRDB
 
 /// A row of `resident`.
 ///
-/// The ID number and phone are sealed in the database (see ``RegistryKey``): a person is
-/// found by the blind index of the ID number, the phone is opened as it is read, and the
-/// ID number itself is kept here only masked. This is the one place that reads or writes
-/// those columns of `resident`. The sealing is done here in Swift, bound as blobs (the
-/// registration path runs it for every request); set-based statements use the same
-/// operations as SQL functions (``PersonalDataCipher``).
+/// The ID number and phone are sealed in the database (see ``RegistryKey``), bound to the
+/// row's blind index: a person is found by the blind index of the ID number, the phone is
+/// opened as it is read, and no form of the ID number is kept here. This is the one place
+/// that reads or writes those columns of `resident`. The sealing is done here in Swift,
+/// bound as blobs (the registration path runs it for every request); set-based statements
+/// use the same operations as SQL functions (``PersonalDataCipher``).
 struct ResidentRecord: Sendable {
     var id: Int64
-    /// The masked ID number (`411525********1234`), as stored beside the sealed one.
-    var maskedIDNumber: String
+    /// The blind index of the ID number (16 bytes): finds the row, and binds its sealed values.
+    var idIndex: Data
     var name: String
     var sex: Sex
     var birthDate: CivilDate
     var hukouCode: String
     var phone: String?
 
-    private static let byIDNumber = "SELECT id, id_masked, name, sex, birth_date, hukou_code, phone_cipher FROM resident WHERE id_index = ?"
+    private static let byIDNumber = "SELECT id, id_index, name, sex, birth_date, hukou_code, phone_cipher FROM resident WHERE id_index = ?"
     private static let insertion = """
-        INSERT INTO resident (id_index, id_cipher, id_masked, name, sex, birth_date, hukou_code, phone_cipher)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO resident (id_index, id_cipher, name, sex, birth_date, hukou_code, phone_cipher)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
         """
 
     /// A person not stored yet; ``insert(_:idNumber:)`` stores them.
-    init(idNumber: IDNumber, name: String, hukouCode: String, phone: String?) {
+    init(idNumber: IDNumber, idIndex: Data, name: String, hukouCode: String, phone: String?) {
         self.id = 0
-        self.maskedIDNumber = idNumber.masked
+        self.idIndex = idIndex
         self.name = name
         self.sex = idNumber.sex
         self.birthDate = idNumber.birthDate
@@ -43,15 +43,16 @@ struct ResidentRecord: Sendable {
         let statement = try RawStatement(context.db, byIDNumber)
         statement.bind(1, blindIndex ?? key.blindIndex(idNumber.value))
         return try statement.first { c in
-            ResidentRecord(id: c.int64(0), maskedIDNumber: c.string(1), name: c.string(2), sex: Sex(rawValue: c.string(3)) ?? .male,
-                           birthDate: c.date(4)!, hukouCode: c.string(5),
-                           phone: try c.data(6).map { try key.open($0, label: PersonalDataCipher.Label.residentPhone) })
+            let index = c.data(1) ?? Data()
+            return ResidentRecord(id: c.int64(0), idIndex: index, name: c.string(2), sex: Sex(rawValue: c.string(3)) ?? .male,
+                                  birthDate: c.date(4)!, hukouCode: c.string(5),
+                                  phone: try c.data(6).flatMap { try Disclosure(reveal: true, key: key).phone(cipher: $0, binding: index) })
         }
     }
 
-    private init(id: Int64, maskedIDNumber: String, name: String, sex: Sex, birthDate: CivilDate, hukouCode: String, phone: String?) {
+    private init(id: Int64, idIndex: Data, name: String, sex: Sex, birthDate: CivilDate, hukouCode: String, phone: String?) {
         self.id = id
-        self.maskedIDNumber = maskedIDNumber
+        self.idIndex = idIndex
         self.name = name
         self.sex = sex
         self.birthDate = birthDate
@@ -68,32 +69,25 @@ struct ResidentRecord: Sendable {
     }
 
     /// Inserts a new person, sealing `idNumber` and the phone, and sets ``id``.
-    mutating func insert(_ context: OperationContext, idNumber: IDNumber, blindIndex: Data? = nil) throws {
+    mutating func insert(_ context: OperationContext, idNumber: IDNumber) throws {
         let key = try context.sealingKey()
         let statement = try RawStatement(context.db, Self.insertion)
-        statement.bind(1, blindIndex ?? key.blindIndex(idNumber.value))
-        statement.bind(2, try key.seal(idNumber.value, label: PersonalDataCipher.Label.residentID))
-        statement.bind(3, maskedIDNumber)
-        statement.bind(4, name)
-        statement.bind(5, sex.rawValue)
-        statement.bind(6, birthDate.description)
-        statement.bind(7, hukouCode)
-        statement.bind(8, try phone.map { try key.seal($0, label: PersonalDataCipher.Label.residentPhone) })
+        statement.bind(1, idIndex)
+        statement.bind(2, try key.seal(idNumber.value, label: PersonalDataCipher.Label.residentID, boundTo: idIndex))
+        statement.bind(3, name)
+        statement.bind(4, sex.rawValue)
+        statement.bind(5, birthDate.description)
+        statement.bind(6, hukouCode)
+        statement.bind(7, try phone.map { try key.seal($0, label: PersonalDataCipher.Label.residentPhone, boundTo: idIndex) })
         try statement.run()
         id = context.db.lastInsertedRowID
-    }
-
-    /// The SQL expression that opens the sealed ID number of the resident row `column`
-    /// (for a reveal; it needs the key).
-    static func openedIDNumber(resident column: String) -> String {
-        "(SELECT registry_open('\(PersonalDataCipher.Label.residentID)', id_cipher) FROM resident WHERE id = \(column))"
     }
 
     /// Writes the name, phone (sealed) and hukou code.
     func updateProfile(_ context: OperationContext) throws {
         let key = try context.sealingKey()
         try context.db.cachedStatement(sql: "UPDATE resident SET name = ?, hukou_code = ?, phone_cipher = ? WHERE id = ?")
-            .execute(arguments: [name, hukouCode, try phone.map { try key.seal($0, label: PersonalDataCipher.Label.residentPhone) }, id])
+            .execute(arguments: [name, hukouCode, try phone.map { try key.seal($0, label: PersonalDataCipher.Label.residentPhone, boundTo: idIndex) }, id])
     }
 
     /// The person's open residence: its row id, unit and move-in date.

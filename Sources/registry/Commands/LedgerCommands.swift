@@ -17,10 +17,10 @@ struct RevealOptions: ParsableArguments {
 /// `--format` and `-o`, shared by the exporting commands.
 struct ExportOptions: ParsableArguments {
     @Option(help: "csv (default) or ndjson.") var format: ExportFormat = .csv
-    @Option(name: [.customShort("o"), .long], help: "Write to this file (whole or not at all) instead of standard output.") var output: String?
+    @Option(name: [.customShort("o"), .long], help: "Write to this file (whole or not at all; a new file or a regular one, never a device or a link), or - for standard output.") var output: String?
 
     func sink() throws -> OutputSink {
-        guard let output else { return .standardOutput() }
+        guard let output, output != "-" else { return .standardOutput() }
         return try refusals { () throws(RegistryError) in try OutputSink.file(output) }
     }
 }
@@ -58,6 +58,9 @@ struct LedgerExportCommand: ParsableCommand {
 
     func validate() throws {
         if consumer != nil && after != nil { throw ValidationError("--after and --consumer do not go together: the consumer knows where to start") }
+        if consumer != nil && (from != nil || to != nil) {
+            throw ValidationError("--from and --to do not go with --consumer: a date filter would move the consumer past events it never got")
+        }
     }
     @OptionGroup var revealing: RevealOptions
     @OptionGroup var export: ExportOptions
@@ -76,6 +79,9 @@ struct LedgerExportCommand: ParsableCommand {
         var line = "registry: exported \(summary.count) events; last seq \(summary.lastSeq.map(String.init) ?? "-")"
         if let consumer {
             line += "; consumer \(consumer) started after seq \(summary.startedAfter ?? 0), now at \(summary.lastSeq ?? summary.startedAfter ?? 0)"
+        }
+        if let head = summary.head {
+            line += "; ledger head \(head.seq):\(head.hash)"
         }
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
