@@ -42,8 +42,8 @@ public final class Registry: Sendable {
             key = try RegistryKey.create(path: keyPath)
             try install(key, keyPath: keyPath, in: pool, box: keyBox)
         }
-        if let key, let stored = try storageErrors({ try pool.read { try readSettings($0) } }) {
-            _ = stored
+        if let key, try storageErrors({ try pool.read { try readSettings($0) } }) != nil {
+            // Init again on an existing registry: the key must be its own.
             try verifyKeyCheck(pool, key: key, keyPath: keyPath)
         }
         return try storageErrors {

@@ -79,15 +79,7 @@ public struct CSVImport {
     public func run(_ registry: Registry, path: String, operator actor: String,
                     progress: ((Int, Double) -> Void)? = nil) throws -> Summary {
         guard FileManager.default.isReadableFile(atPath: path) else { throw TextEncoding.unreadable(path) }
-        var source = path
-        var temporary: String?
-        let isUTF8 = encoding == .utf8 ? true : encoding == .gb18030 ? false : try TextEncoding.isUTF8(path: path)
-        if !isUTF8 {
-            let converted = try TextEncoding.convertGB18030(path: path)
-            temporary = converted
-            source = converted
-        }
-        defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
+        let source = path
 
         let started = Date()
         return try registry.sortingOnDisk {
@@ -105,14 +97,17 @@ public struct CSVImport {
     }
 
     /// Opens the file and reads its header.
+    /// A GB18030 file (named so, or not valid UTF-8) is converted as it is read, in memory.
     func open(_ path: String) throws(RegistryError) -> (CSVRecordReader, [String: Int]) {
-        var reader = try CSVRecordReader(path: path)
+        var gb18030 = encoding == .gb18030
+        if encoding == nil { gb18030 = !(try TextEncoding.isUTF8(path: path)) }
+        var reader = try CSVRecordReader(path: path, gb18030: gb18030)
         let headerRow: [String]
         do throws(CSVRecordReader.Malformed) {
             headerRow = try reader.next()?.fields ?? []
         } catch {
             reader.close()
-            throw RegistryError(.invalidParams, reason: "invalid_csv", field: "file", message: "line \(error.line): \(error.message)")
+            throw RegistryError(.invalidParams, reason: error.reason, field: "file", message: "line \(error.line): \(error.message)")
         }
         do {
             return (reader, try header(headerRow))
@@ -143,7 +138,7 @@ public struct CSVImport {
                 do throws(CSVRecordReader.Malformed) {
                     next = try reader.next()
                 } catch {
-                    throw RegistryError(.invalidParams, reason: "invalid_csv", field: "file",
+                    throw RegistryError(.invalidParams, reason: error.reason, field: "file",
                                         message: "line \(error.line): \(error.message); the file cannot be read further")
                 }
                 guard let (line, record) = next else { break }

@@ -16,6 +16,8 @@ struct CSVRecordReader {
     struct Malformed: Error {
         var line: Int
         var message: String
+        /// `invalid_csv`, or `invalid_encoding` for text that is neither UTF-8 nor GB18030.
+        var reason = "invalid_csv"
     }
 
     private let fd: Int32
@@ -26,14 +28,33 @@ struct CSVRecordReader {
     private var firstBlock = true
     /// The line the next record starts on (1-based).
     private(set) var line = 1
+    /// Converts a GB18030 file as it is read (nil for UTF-8).
+    private var decoder: GB18030Decoder?
+    /// The raw bytes of a GB18030 file before conversion.
+    private var raw: [UInt8] = []
+    /// Why the text could not be decoded, once it could not.
+    private var decodingFailure: RegistryError?
 
-    init(path: String) throws(RegistryError) {
+    /// Opens `path`; `gb18030` converts its text to UTF-8 as it is read, in memory.
+    init(path: String, gb18030: Bool = false) throws(RegistryError) {
         fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw TextEncoding.unreadable(path) }
         block = [UInt8](repeating: 0, count: 1 << 20)
+        if gb18030 {
+            do throws(RegistryError) {
+                decoder = try GB18030Decoder()
+            } catch {
+                _ = Glibc.close(fd)
+                throw error
+            }
+            raw = [UInt8](repeating: 0, count: 1 << 19)
+        }
     }
 
-    func close() { _ = Glibc.close(fd) }
+    func close() {
+        _ = Glibc.close(fd)
+        decoder?.close()
+    }
 
     /// The size of the file in bytes (0 when it cannot be told).
     var byteCount: Int {
@@ -43,6 +64,7 @@ struct CSVRecordReader {
 
     private mutating func fill() -> Bool {
         guard !atEnd else { return false }
+        if decoder != nil { return fillDecoded() }
         while true {
             let n = block.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
@@ -57,9 +79,41 @@ struct CSVRecordReader {
         }
     }
 
+    /// Reads raw GB18030 bytes and puts their UTF-8 text in the block.
+    private mutating func fillDecoded() -> Bool {
+        while true {
+            let n = raw.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            var converted: [UInt8] = []
+            let input = Array(raw[..<max(n, 0)])
+            do throws(RegistryError) {
+                try input.withUnsafeBytes { bytes in
+                    do throws(RegistryError) { converted = try decoder!.convert(bytes, final: n <= 0) } catch { decodingFailure = error }
+                }
+                if let decodingFailure { throw decodingFailure }
+            } catch {
+                decodingFailure = error
+                atEnd = true
+                return false
+            }
+            if converted.isEmpty {
+                if n <= 0 { atEnd = true; return false }
+                continue
+            }
+            if converted.count > block.count { block = [UInt8](repeating: 0, count: converted.count) }
+            block.replaceSubrange(0..<converted.count, with: converted)
+            count = converted.count
+            position = 0
+            return true
+        }
+    }
+
     /// The next record and the line it starts on, or `nil` at the end of the file.
     mutating func next() throws(Malformed) -> (line: Int, fields: [String])? {
-        if position >= count && !fill() { return nil }
+        if position >= count && !fill() {
+            try failIfUndecodable()
+            return nil
+        }
         let startLine = line
         var fields: [String] = []
         var field: [UInt8] = []
@@ -69,6 +123,7 @@ struct CSVRecordReader {
         var pendingCR = false
         while true {
             if position >= count && !fill() {
+                try failIfUndecodable()
                 if quoted { throw Malformed(line: startLine, message: "a quoted cell is not closed before the end of the file") }
                 fields.append(String(decoding: field, as: UTF8.self))
                 return (startLine, fields)
@@ -119,6 +174,12 @@ struct CSVRecordReader {
                 }
                 field.append(byte)
             }
+        }
+    }
+
+    private func failIfUndecodable() throws(Malformed) {
+        if let decodingFailure {
+            throw Malformed(line: line, message: decodingFailure.message, reason: decodingFailure.reason)
         }
     }
 }

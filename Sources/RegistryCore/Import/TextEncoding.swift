@@ -33,53 +33,49 @@ public enum TextEncoding: String, ContractEnum {
         }
     }
 
-    /// Converts a GB18030 file to a temporary UTF-8 file with iconv, block by block.
-    /// - Returns: the temporary file's path (the caller removes it).
-    static func convertGB18030(path: String) throws(RegistryError) -> String {
-        guard let input = FileHandle(forReadingAtPath: path) else { throw unreadable(path) }
-        defer { try? input.close() }
-        let temporary = NSTemporaryDirectory() + "registry-import-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).csv"
-        guard FileManager.default.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o600]),
-              let output = FileHandle(forWritingAtPath: temporary) else {
-            throw RegistryError.storage("cannot create a temporary file for the converted text")
-        }
-        defer { try? output.close() }
-        let converter = iconv_open("UTF-8", "GB18030")
+    static func unreadable(_ path: String) -> RegistryError {
+        RegistryError(.notFound, reason: "no_file", field: "file", message: "cannot read \(path)")
+    }
+}
+
+/// Converts GB18030 text to UTF-8 block by block, in memory, as a file is read: no
+/// converted copy of the file is written anywhere (an import's file holds personal data).
+/// A character cut at the end of one block is carried over to the next.
+struct GB18030Decoder {
+    private let converter: iconv_t
+    private var carry: [UInt8] = []
+
+    init() throws(RegistryError) {
+        converter = iconv_open("UTF-8", "GB18030")
         guard converter != iconv_t(bitPattern: -1) else {
             throw RegistryError.storage("this system's iconv cannot read GB18030")
         }
-        defer { iconv_close(converter) }
-        var carry: [UInt8] = []
-        var line = 1
-        while true {
-            let block = input.readData(ofLength: 1 << 20)
-            var bytes = carry + [UInt8](block)
-            if bytes.isEmpty { break }
-            var out = [UInt8](repeating: 0, count: bytes.count * 2 + 16)
-            var inLeft = bytes.count, outLeft = out.count
-            let result = bytes.withUnsafeMutableBytes { inRaw in
-                out.withUnsafeMutableBytes { outRaw in
-                    var inPointer: UnsafeMutablePointer<CChar>? = inRaw.baseAddress!.assumingMemoryBound(to: CChar.self)
-                    var outPointer: UnsafeMutablePointer<CChar>? = outRaw.baseAddress!.assumingMemoryBound(to: CChar.self)
-                    return iconv(converter, &inPointer, &inLeft, &outPointer, &outLeft)
-                }
-            }
-            let consumed = bytes.count - inLeft
-            if result == -1 && errno == EILSEQ || (block.isEmpty && inLeft > 0) {
-                line += bytes[..<consumed].filter { $0 == 0x0A }.count
-                try? FileManager.default.removeItem(atPath: temporary)
-                throw RegistryError(.invalidParams, reason: "invalid_encoding", field: "file",
-                                    message: "line \(line): the file is neither UTF-8 nor GB18030 text")
-            }
-            line += bytes[..<consumed].filter { $0 == 0x0A }.count
-            output.write(Data(out[..<(out.count - outLeft)]))
-            carry = Array(bytes[consumed...])
-            if block.isEmpty { break }
-        }
-        return temporary
     }
 
-    static func unreadable(_ path: String) -> RegistryError {
-        RegistryError(.notFound, reason: "no_file", field: "file", message: "cannot read \(path)")
+    func close() { iconv_close(converter) }
+
+    /// The UTF-8 text of `input` (after what was carried over); `final` at the end of the file.
+    /// - Throws: when the bytes are not GB18030 text, or the file ends inside a character.
+    mutating func convert(_ input: UnsafeRawBufferPointer, final: Bool) throws(RegistryError) -> [UInt8] {
+        var bytes = carry
+        bytes.append(contentsOf: input)
+        carry = []
+        if bytes.isEmpty { return [] }
+        var out = [UInt8](repeating: 0, count: bytes.count * 2 + 16)
+        var inLeft = bytes.count, outLeft = out.count
+        let result = bytes.withUnsafeMutableBytes { inRaw in
+            out.withUnsafeMutableBytes { outRaw in
+                var inPointer: UnsafeMutablePointer<CChar>? = inRaw.baseAddress!.assumingMemoryBound(to: CChar.self)
+                var outPointer: UnsafeMutablePointer<CChar>? = outRaw.baseAddress!.assumingMemoryBound(to: CChar.self)
+                return iconv(converter, &inPointer, &inLeft, &outPointer, &outLeft)
+            }
+        }
+        if (result == -1 && errno == EILSEQ) || (final && inLeft > 0) {
+            throw RegistryError(.invalidParams, reason: "invalid_encoding", field: "file",
+                                message: "the file is neither UTF-8 nor GB18030 text")
+        }
+        carry = Array(bytes[(bytes.count - inLeft)...])
+        out.removeSubrange((out.count - outLeft)...)
+        return out
     }
 }
