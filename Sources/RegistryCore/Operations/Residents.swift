@@ -177,8 +177,8 @@ public struct GetResident: RegistryRequest {
         // Judged against the open residence's subdistrict, else the latest one's.
         let subdistrict: String = rows.last.map { $0[3] } ?? ""
         let migrant = context.settings.isMigrant(hukouCode: person.hukouCode, subdistrict: subdistrict)
-        try reveal.audit(context, method: Self.method, filters: .object([("idNumber", .string(idNumber.masked))]), count: 1,
-                         resident: person.id)
+        // The entry names the person by their row (`resident`): no form of the number is stored.
+        try reveal.audit(context, method: Self.method, filters: .object([]), count: 1, resident: person.id)
         // The person was found by this very number: it is shown (masked or not) without
         // opening the sealed copy.
         return Result(person: person, shownIDNumber: reveal.reveal ? idNumber.value : idNumber.masked,

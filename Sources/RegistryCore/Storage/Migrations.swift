@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The schema versions and the steps between them.
@@ -157,11 +158,20 @@ enum Migrations {
             }
             if !(try hasColumn("audit_entry", "resident", db)) {
                 try requireSound(auditVersion2, db)
+                // A reveal's filters held the masked number ({"idNumber":"341522********0012"}),
+                // which a masked form must no longer be stored as: it is taken out.
                 try rebuild("audit_entry", db, copy: """
                     INSERT INTO audit_entry (seq, at, operator, action, purpose, method, filters, count, resident, hash)
                     SELECT seq, at, operator, action, purpose, method, filters, count, NULL, NULL FROM audit_entry_v2 ORDER BY seq
                     """)
-                try withoutAppendOnlyTrigger(HashChain.audit, db) { try HashChain.relink(db, HashChain.audit, key: key) }
+                try withoutAppendOnlyTrigger(HashChain.audit, db) {
+                    for row in try Row.fetchAll(db, sql: "SELECT seq, filters FROM audit_entry WHERE filters LIKE '%********%'") {
+                        let filters: String = row[1]
+                        let cleaned = filters.replacingOccurrences(of: #"[0-9]{6}\*{8}[0-9X]{4}"#, with: "(masked number removed)", options: .regularExpression)
+                        try db.execute(sql: "UPDATE audit_entry SET filters = ? WHERE seq = ?", arguments: [cleaned, row[0] as Int64])
+                    }
+                    try HashChain.relink(db, HashChain.audit, key: key)
+                }
             }
             if !(try hasColumn("export_consumer", "mac", db)) {
                 let rows = try Row.fetchAll(db, sql: "SELECT name, last_seq, updated_at, operator FROM export_consumer")
@@ -238,8 +248,14 @@ enum Migrations {
         // other tables' references naming the table, not its renamed old copy.
         try queue.writeWithoutTransaction { db in
             // Steps that sort whole tables (new indexes, recounts) spill to temporary files.
-            try db.execute(sql: "PRAGMA foreign_keys = OFF; PRAGMA legacy_alter_table = ON; PRAGMA temp_store = FILE")
-            defer { try? db.execute(sql: "PRAGMA foreign_keys = ON; PRAGMA legacy_alter_table = OFF; PRAGMA temp_store = MEMORY") }
+            // secure_delete: the pages of the tables a step drops (clear or masked numbers
+            // of an older schema) are overwritten with zeros, not left in the file's free
+            // pages; the WAL is checkpointed into the file and emptied afterwards.
+            try db.execute(sql: "PRAGMA foreign_keys = OFF; PRAGMA legacy_alter_table = ON; PRAGMA temp_store = FILE; PRAGMA secure_delete = ON")
+            defer {
+                try? db.execute(sql: "PRAGMA foreign_keys = ON; PRAGMA legacy_alter_table = OFF; PRAGMA temp_store = MEMORY; PRAGMA secure_delete = OFF")
+                try? db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            }
             try db.inTransaction(.immediate) {
                 for step in (version + 1)...current {
                     guard let migrate = steps[step] else {

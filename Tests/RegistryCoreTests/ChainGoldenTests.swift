@@ -1,0 +1,50 @@
+import Crypto
+import Foundation
+import Testing
+@testable import RegistryCore
+
+/// The exact bytes and hashes of a few chain links, under a fixed key. Every database's
+/// `registry check` depends on them: a change of JSONWriter's escaping, of the column
+/// order or of the key derivation would break every existing chain, and must fail here
+/// first (then it needs a schema version and a migration, not a silent change).
+@Suite("Chain links, pinned")
+struct ChainGoldenTests {
+    /// A fixed master key: 32 bytes 0x00, 0x01, … 0x1f.
+    static let key = RegistryKey(master: SymmetricKey(data: Data((0..<32).map { UInt8($0) })))
+
+    static let unitAdded: [JSONValue] = [
+        .int(1), .string("unit_added"), .string("2025-01-05"), .null, .null, .null, .null, .null, .null,
+        .string("U1"), .string("秀水路1号"), .string("411525003001001"), .string("411525003001"), .string("411525003"),
+        .string("clerk-chen"), .string("2026-11-30T08:00:00.000Z"),
+    ]
+    static let moveIn: [JSONValue] = [
+        .int(2), .string("move_in"), .string("2025-03-01"), .int(1), .string("王\"小\"明\\"), .string("male"), .string("1990-01-01"),
+        .string("341522"), .int(1), .string("U1"), .string("秀水路1号\n2单元"), .string("411525003001001"), .string("411525003001"),
+        .string("411525003"), .string("clerk-chen"), .string("2026-11-30T08:00:01.000Z"),
+    ]
+
+    @Test("the text a ledger link covers, byte for byte")
+    func linkText() {
+        let text = HashChain.linkText(previous: HashChain.genesis, values: Self.unitAdded)
+        #expect(text == String(repeating: "0", count: 64) + "\n"
+            + #"[1,"unit_added","2025-01-05",null,null,null,null,null,null,"U1","秀水路1号","411525003001001","411525003001","411525003","clerk-chen","2026-11-30T08:00:00.000Z"]"#)
+        let second = HashChain.linkText(previous: "ab", values: Self.moveIn)
+        #expect(second == "ab\n" + #"[2,"move_in","2025-03-01",1,"王\"小\"明\\","male","1990-01-01","341522",1,"U1","秀水路1号\n2单元","411525003001001","411525003001","411525003","clerk-chen","2026-11-30T08:00:01.000Z"]"#)
+    }
+
+    /// The values were computed independently (Python's hmac and hashlib: HKDF-SHA256 of the
+    /// master key, salt "registry", info "registry chain key v1"; HMAC-SHA256 of the text).
+    @Test("keyed links and the key check under a fixed key")
+    func keyedLinks() {
+        let first = HashChain.link(previous: HashChain.genesis, values: Self.unitAdded, key: Self.key)
+        let second = HashChain.link(previous: first, values: Self.moveIn, key: Self.key)
+        #expect(first == "5875c357339efd7b04c9e3ef8c54d71a2b2117c5f9f53c9f188eb3d2078ec006")
+        #expect(second == "0883eae0c1e526dc3e2dc4290cfed2724ccb19f40e6b097cafdc22025b489808")
+        #expect(Self.key.checkValue == "8cf5d81e46b5b5f0c5c9e3f6ed01175d")
+        // Keyed: the plain SHA-256 of the same text (what an attacker without the key can
+        // compute) is not the link.
+        let plain = HashChain.link(previous: HashChain.genesis, values: Self.unitAdded, key: nil)
+        #expect(plain != first)
+        #expect(plain == "b77050ea96eba6964b5efbff743f869b41fa355c14d996a64ffbe02c37e45e9e")
+    }
+}
