@@ -74,12 +74,12 @@ struct QueriesBench: ParsableCommand {
             try Shell.run(registry, ["ledger", "export", "-o", exportFile, "--db", db])
         }
         let sqliteExport = try medianTime {
-            try Shell.sqlite(db, ".mode csv\n.once \(sqliteFile)\nSELECT seq, type, date, id_masked, name, sex, birth_date, hukou_code, migrant, unit_id, address, grid, community, subdistrict, operator, recorded_at FROM ledger_event ORDER BY seq;\n")
+            try Shell.sqlite(db, ".mode csv\n.once \(sqliteFile)\nSELECT seq, type, date, resident, name, sex, birth_date, hukou_code, migrant, unit_id, address, grid, community, subdistrict, operator, recorded_at FROM ledger_event ORDER BY seq;\n")
         }
         rows.append(("ledger export, every event", export, sqliteExport))
         let roster = try medianTime { try Shell.run(registry, ["ledger", "roster", "--as-of", asOf, "--all", "-o", work + "/roster.csv", "--db", db]) }
         let sqliteRoster = try medianTime {
-            try Shell.sqlite(db, ".mode csv\n.once \(work)/sqlite-roster.csv\nSELECT r.id_masked, r.name, r.sex, r.birth_date, r.hukou_code, \(migrant), u.unit_id, u.address, u.grid, u.community, u.subdistrict, x.moved_in \(living) ORDER BY u.grid, u.unit_id, x.moved_in, r.id;\n")
+            try Shell.sqlite(db, ".mode csv\n.once \(work)/sqlite-roster.csv\nSELECT r.id, r.name, r.sex, r.birth_date, r.hukou_code, \(migrant), u.unit_id, u.address, u.grid, u.community, u.subdistrict, x.moved_in \(living) ORDER BY u.grid, u.unit_id, x.moved_in, r.id;\n")
         }
         rows.append(("roster, everyone", roster, sqliteRoster))
 

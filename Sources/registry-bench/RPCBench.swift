@@ -145,24 +145,24 @@ enum BulkInsert {
                 // The sealed columns get bytes of their real sizes; the registry's cryptography
                 // is its own cost, not SQLite's.
                 let person = try db.makeStatement(sql: """
-                    INSERT INTO resident (id_index, id_cipher, id_masked, name, sex, birth_date, hukou_code, phone_cipher)
-                    VALUES (?, zeroblob(46), ?, ?, ?, ?, ?, ?)
+                    INSERT INTO resident (id_index, id_cipher, name, sex, birth_date, hukou_code, phone_cipher)
+                    VALUES (?, zeroblob(46), ?, ?, ?, ?, ?)
                     """)
                 let residence = try db.makeStatement(sql: "INSERT INTO residence (resident, unit, moved_in) VALUES (?, ?, ?)")
                 let event = try db.makeStatement(sql: """
-                    INSERT INTO ledger_event (type, date, resident, id_masked, name, sex, birth_date, hukou_code, migrant, unit_id, address,
+                    INSERT INTO ledger_event (type, date, resident, name, sex, birth_date, hukou_code, migrant, unit_id, address,
                                               grid, community, subdistrict, operator, recorded_at)
-                    VALUES ('move_in', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'bench', '2026-01-01T00:00:00.000Z')
+                    VALUES ('move_in', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'bench', '2026-01-01T00:00:00.000Z')
                     """)
                 for row in rows {
                     let id = try IDNumber(row.idNumber)
                     let unit = units[row.unitId]!
                     let migrant = !row.hukouCode.hasPrefix("411525")
-                    try person.execute(arguments: [blindIndexStandIn(id.value), id.masked, row.name, id.sex.rawValue, id.birthDate.description,
+                    try person.execute(arguments: [blindIndexStandIn(id.value), row.name, id.sex.rawValue, id.birthDate.description,
                                                    row.hukouCode, row.phone.isEmpty ? nil : Data(count: 39)])
                     let resident = db.lastInsertedRowID
                     try residence.execute(arguments: [resident, unit[1] as Int64, row.movedIn])
-                    try event.execute(arguments: [row.movedIn, resident, id.masked, row.name, id.sex.rawValue, id.birthDate.description,
+                    try event.execute(arguments: [row.movedIn, resident, row.name, id.sex.rawValue, id.birthDate.description,
                                                   row.hukouCode, migrant, row.unitId, unit[2] as String, unit[3] as String,
                                                   unit[4] as String, unit[5] as String])
                 }
