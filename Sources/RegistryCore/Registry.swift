@@ -50,7 +50,7 @@ public final class Registry: Sendable {
             try pool.write { db in
                 if let existing = try readSettings(db) {
                     guard existing.countyCode == settings.countyCode else {
-                        throw RegistryError.conflict("county_mismatch", field: "county",
+                        throw RegistryError.conflict(.countyMismatch, field: "county",
                             "\(path) already keeps county \(existing.countyCode) \(existing.countyName), not \(settings.countyCode)")
                     }
                     return
@@ -77,14 +77,14 @@ public final class Registry: Sendable {
     ///   `key_mismatch` when the key file is another registry's.
     public static func open(path: String, keyFile: String? = nil) throws(RegistryError) -> Registry {
         guard FileManager.default.fileExists(atPath: path) else {
-            throw RegistryError(.notFound, reason: "no_database",
+            throw RegistryError(.notFound, reason: .noDatabase,
                                 message: "no registry database at \(path): run `registry init --county CODE --name NAME` first, or name one with --db or REGISTRY_DB")
         }
         let keyPath = keyFile ?? RegistryKey.defaultPath(forDatabase: path)
         let (pool, key, _) = try openDatabase(path: path, keyPath: keyPath, checkKey: true)
         return try storageErrors {
             guard let settings = try pool.read({ try readSettings($0) }) else {
-                throw RegistryError(.notFound, reason: "not_initialized",
+                throw RegistryError(.notFound, reason: .notInitialized,
                                     message: "\(path) holds no county yet: run `registry init --county CODE --name NAME`")
             }
             return Registry(path: path, keyFile: keyPath, key: key, settings: settings, pool: pool)
@@ -102,7 +102,7 @@ public final class Registry: Sendable {
     /// The key, or `key_missing` naming the key file.
     func requireKey() throws(RegistryError) -> RegistryKey {
         guard let key else {
-            throw RegistryError(.internalError, reason: "key_missing", field: "keyFile",
+            throw RegistryError(.internalError, reason: .keyMissing, field: "keyFile",
                                 message: "this needs the registry's key, and there is no key file at \(keyFile): name it with --key-file or REGISTRY_KEY_FILE")
         }
         return key
@@ -153,11 +153,11 @@ public final class Registry: Sendable {
         let stored = try storageErrors { try pool.read { try Row.fetchOne($0, sql: "SELECT key_check FROM registry WHERE id = 1") } }
         guard let stored else { return }
         guard let check = stored[0] as String? else {
-            throw RegistryError(.internalError, reason: "key_check_missing", field: "keyFile",
+            throw RegistryError(.internalError, reason: .keyCheckMissing, field: "keyFile",
                                 message: "the database holds no key check, so no key can be told to be its own: it was changed behind the registry's back; restore a backup")
         }
         if check != key.checkValue {
-            throw RegistryError(.internalError, reason: "key_mismatch", field: "keyFile",
+            throw RegistryError(.internalError, reason: .keyMismatch, field: "keyFile",
                                 message: "the key file \(keyPath) is not this registry's key: name the right one with --key-file or REGISTRY_KEY_FILE")
         }
     }
@@ -441,11 +441,11 @@ extension RegistryError {
         if let registry = error as? RegistryError { return registry }
         if let db = error as? DatabaseError {
             if let message = db.message, message.hasPrefix(PersonalDataCipher.keyMissingPrefix) {
-                return RegistryError(.internalError, reason: "key_missing", field: "keyFile",
+                return RegistryError(.internalError, reason: .keyMissing, field: "keyFile",
                                      message: String(message.dropFirst(PersonalDataCipher.keyMissingPrefix.count)))
             }
             if db.resultCode == .SQLITE_CONSTRAINT {
-                return .conflict("constraint_violated", "the database refused the change: \(db.message ?? "constraint failed")")
+                return .conflict(.constraintViolated, "the database refused the change: \(db.message ?? "constraint failed")")
             }
             return .storage("database error: \(db.message ?? "\(db.resultCode)")")
         }

@@ -67,10 +67,10 @@ enum Response {
     }
 
     static func error(id: JSONValue, _ error: RegistryError) -> String {
-        if error.reason == "method_not_found" {
-            return self.error(id: id, code: -32601, reason: error.reason, message: error.message)
+        if error.reason == .methodNotFound {
+            return self.error(id: id, code: -32601, reason: error.reason.rawValue, message: error.message)
         }
-        return self.error(id: id, code: error.category.code, reason: error.reason, message: error.message, field: error.field)
+        return self.error(id: id, code: error.jsonRPCCode, reason: error.reason.rawValue, message: error.message, field: error.field)
     }
 
     static func error(id: JSONValue, code: Int, reason: String, message: String, field: String? = nil) -> String {
@@ -85,5 +85,27 @@ enum Response {
 
     static func parseError(_ failure: JSONParser.Failure) -> String {
         error(id: .null, code: -32700, reason: "parse_error", message: "Parse error: the line is not valid JSON (\(failure))")
+    }
+}
+
+extension RegistryError {
+    /// The JSON-RPC error code of a refusal: the protocol's own for invalid params and
+    /// internal errors, the contract's for the rest.
+    ///
+    /// | category | code |
+    /// |---|---|
+    /// | invalid params | -32602 |
+    /// | not found | -32004 |
+    /// | conflict | -32009 |
+    /// | forbidden (no purpose, the role forbids, out of area) | -32010 |
+    /// | internal error (storage, key) | -32603 |
+    public var jsonRPCCode: Int {
+        switch category {
+        case .invalidParams: -32602
+        case .notFound: -32004
+        case .conflict: -32009
+        case .forbidden: -32010
+        case .internalError: -32603
+        }
     }
 }

@@ -129,7 +129,7 @@ public final class JSONRPCServer: Sendable {
             return .request(id: envelope.id, prepared)
         case let .failure(error):
             if isNotification { return .answered(nil) }
-            if error.reason == "method_not_found" {
+            if error.reason == .methodNotFound {
                 return .answered(Response.error(id: id, code: -32601, reason: "method_not_found", message: "Method not found: \(method)"))
             }
             return .answered(Response.error(id: id, error))

@@ -150,7 +150,7 @@ struct AttackTests {
                 }
                 Issue.record("\(column) swapped and still shown: \(shown)")
             } catch let error as RegistryError {
-                #expect(error.reason == "sealed_value_altered")
+                #expect(error.reason.rawValue == "sealed_value_altered")
             }
         }
     }
@@ -197,7 +197,7 @@ struct AttackTests {
                                   to: OutputSink.file(t.folder + "/d.csv"), operator: "x")
             Issue.record("exported from a forged position")
         } catch let error as RegistryError {
-            #expect(error.reason == "consumer_altered")
+            #expect(error.reason.rawValue == "consumer_altered")
         }
     }
 
@@ -256,7 +256,7 @@ struct AttackTests {
             _ = try OutputSink.file(link)
             Issue.record("wrote through a symbolic link")
         } catch {
-            #expect(error.reason == "unsafe_output")
+            #expect(error.reason.rawValue == "unsafe_output")
         }
         #expect(try String(contentsOfFile: victim, encoding: .utf8) == "precious")
         #expect(throws: RegistryError.self) { try OutputSink.file("/dev/null") }
@@ -304,7 +304,7 @@ struct AttackTests {
         let right = ids[0]
         let wrongCheck = String(right.prefix(17)) + (right.last == "9" ? "8" : "9")
         let check = t.refusal("resident.get", #"{"idNumber":"\#(wrongCheck)"}"#)
-        #expect(check?.reason == "invalid_id_number")
+        #expect(check?.reason.rawValue == "invalid_id_number")
         #expect(check.map { !$0.message.contains("give \(right.last!)") && !$0.message.contains(right) } == true)
     }
 
@@ -327,7 +327,7 @@ struct AttackTests {
                 _ = try Registry.open(path: path, keyFile: keyFile)
                 Issue.record("opened with no key check")
             } catch {
-                #expect(error.reason == "key_check_missing")
+                #expect(error.reason.rawValue == "key_check_missing")
             }
         }
     }
@@ -345,7 +345,7 @@ struct AttackTests {
             _ = try Registry.initialize(path: path, settings: RegistrySettings(countyCode: "411525", countyName: "固始县", migrantScope: .county))
             Issue.record("initialized with a planted key")
         } catch {
-            #expect(error.reason == "key_file_foreign")
+            #expect(error.reason.rawValue == "key_file_foreign")
         }
     }
 

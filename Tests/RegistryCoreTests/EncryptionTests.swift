@@ -82,7 +82,7 @@ struct EncryptionTests {
             _ = try opened.perform(method: "resident.get", params: try JSONParser.parse(Data(#"{"idNumber":"\#(id)"}"#.utf8)), operator: "x")
             Issue.record("looked a person up without the key")
         } catch let error as RegistryError {
-            #expect(error.reason == "key_missing")
+            #expect(error.reason.rawValue == "key_missing")
             #expect(error.message.contains("copy.sqlite.key"))
         }
         // The original's key opens the copy.
@@ -97,7 +97,7 @@ struct EncryptionTests {
             _ = try Registry.open(path: other.path)
             Issue.record("opened with an exposed key file")
         } catch {
-            #expect(error.reason == "key_file_exposed")
+            #expect(error.reason.rawValue == "key_file_exposed")
         }
     }
 
@@ -210,7 +210,7 @@ struct EncryptionTests {
             _ = try Registry.open(path: path)
             Issue.record("migrated a tampered ledger")
         } catch {
-            #expect(error.reason == "chain_broken")
+            #expect(error.reason.rawValue == "chain_broken")
             #expect(error.message.contains("seq 3"))
         }
         let after = try DatabaseQueue(path: path)

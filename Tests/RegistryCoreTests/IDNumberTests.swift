@@ -21,7 +21,7 @@ struct IDNumberTests {
             _ = try IDNumber("440524188001010014", today: today)
             Issue.record("accepted a birth date before 1900")
         } catch {
-            #expect(error.reason == "invalid_id_number")
+            #expect(error.reason.rawValue == "invalid_id_number")
             #expect(error.message.contains("before 1900-01-01"))
         }
     }
@@ -32,7 +32,7 @@ struct IDNumberTests {
             _ = try IDNumber("110105194912310021", today: today)
             Issue.record("accepted a wrong check character")
         } catch {
-            #expect(error.reason == "invalid_id_number")
+            #expect(error.reason.rawValue == "invalid_id_number")
             #expect(error.message.contains("check character"))
         }
     }
@@ -99,7 +99,7 @@ struct IDNumberTests {
             _ = try IDNumber(text, today: today)
             Issue.record("accepted \(text)")
         } catch {
-            #expect(error.reason == "invalid_id_number")
+            #expect(error.reason.rawValue == "invalid_id_number")
             #expect(error.message.contains(rule), "\(error.message)")
         }
     }

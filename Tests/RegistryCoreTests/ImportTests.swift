@@ -128,7 +128,7 @@ struct ImportTests {
             Issue.record("imported a bad file")
         } catch let refusal as CSVImport.Refusal {
             #expect(refusal.badRows.map(\.line) == [3, 4])
-            #expect(refusal.badRows.map(\.reason) == ["unknown_unit", "invalid_date"])
+            #expect(refusal.badRows.map(\.reason.rawValue) == ["unknown_unit", "invalid_date"])
         }
         #expect(try t.snapshot() == before)
     }
@@ -205,7 +205,7 @@ struct ImportTests {
             #expect(refusal.badRowCount == 4)
             #expect(refusal.badRows.map(\.line) == [3, 4, 5, 6])
             #expect(refusal.badRows.map { $0.column ?? "" } == ["kind", "discovered_on", "unit_id", "landlord_id_number"])
-            #expect(refusal.badRows.map(\.reason) == ["invalid_params", "invalid_date", "duplicate_unit", "invalid_id_number"])
+            #expect(refusal.badRows.map(\.reason.rawValue) == ["invalid_params", "invalid_date", "duplicate_unit", "invalid_id_number"])
         }
         #expect(try t.snapshot() == before)
     }
@@ -219,7 +219,7 @@ struct ImportTests {
             _ = try CSVImport(kind: .areas).run(t.registry, path: path, operator: "x")
             Issue.record("accepted a header without parent")
         } catch let error as RegistryError {
-            #expect(error.reason == "invalid_header")
+            #expect(error.reason.rawValue == "invalid_header")
             #expect(error.message.contains("parent"))
         }
     }
@@ -275,7 +275,7 @@ struct ImportTests {
             _ = try CSVImport(kind: .residents).run(t.registry, path: again, operator: "x")
             Issue.record("imported a duplicate residence")
         } catch let refusal as CSVImport.Refusal {
-            #expect(refusal.badRows.first?.reason == "duplicate_residence")
+            #expect(refusal.badRows.first?.reason.rawValue == "duplicate_residence")
             #expect(refusal.badRows.first?.line == 2)
         }
     }

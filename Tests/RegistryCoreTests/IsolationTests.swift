@@ -11,7 +11,7 @@ private struct WriteThenFail: RegistryRequest {
     func execute(in context: OperationContext) throws -> JSONValue {
         try context.db.execute(sql: "INSERT INTO area (code, name, level, parent, subdistrict) VALUES (?, 'x', 'subdistrict', '411525', ?)",
                                arguments: [code, code])
-        throw RegistryError.conflict("late_failure", "failed after writing")
+        throw RegistryError.conflict(.constraintViolated, "failed after writing")
     }
 }
 

@@ -54,7 +54,7 @@ struct LedgerTests {
         #expect(try seqs(#"{"from":"2025-02-02","to":"2025-02-04"}"#) == [5, 6, 7])
         #expect(try seqs(#"{"from":"2025-03-01"}"#) == [9])
         #expect(try seqs(#"{"to":"2025-01-02"}"#) == [1, 2])
-        #expect(t.refusal("ledger.events", #"{"area":"123456"}"#)?.reason == "unknown_area")
+        #expect(t.refusal("ledger.events", #"{"area":"123456"}"#)?.reason.rawValue == "unknown_area")
     }
 
     @Test("events carry the snapshot fields, ID numbers masked unless revealed")
@@ -83,11 +83,11 @@ struct LedgerTests {
         for params in [#"{"reveal":true}"#, #"{"reveal":true,"purpose":"  "}"#] {
             let error = t.refusal("ledger.events", params)
             #expect(error?.category == .forbidden)
-            #expect(error?.reason == "purpose_required")
+            #expect(error?.reason.rawValue == "purpose_required")
             #expect(error?.field == "purpose")
         }
-        #expect(t.refusal("resident.get", #"{"idNumber":"\#(ids[1])","reveal":true}"#)?.reason == "purpose_required")
-        #expect(t.refusal("ledger.roster", #"{"asOf":"2025-06-30","reveal":true}"#)?.reason == "purpose_required")
+        #expect(t.refusal("resident.get", #"{"idNumber":"\#(ids[1])","reveal":true}"#)?.reason.rawValue == "purpose_required")
+        #expect(t.refusal("ledger.roster", #"{"asOf":"2025-06-30","reveal":true}"#)?.reason.rawValue == "purpose_required")
         #expect(try t.snapshot() == before)
     }
 

@@ -59,9 +59,9 @@ struct MetricsTests {
         #expect(community["411525003001"]! == (3, 2, .double(2.0 / 3.0)))
         let underXiushui = try t.ok("metrics.registrationRate", #"{"level":"grid","asOf":"2025-06-30","parent":"411525003"}"#)
         #expect(underXiushui["rows"]!.arrayValue!.map { $0["code"]!.stringValue! } == ["411525003001001", "411525003001002", "411525003001003"])
-        #expect(t.refusal("metrics.registrationRate", #"{"level":"grid","asOf":"2025-06-30","parent":"411999"}"#)?.reason == "unknown_area")
+        #expect(t.refusal("metrics.registrationRate", #"{"level":"grid","asOf":"2025-06-30","parent":"411999"}"#)?.reason.rawValue == "unknown_area")
         #expect(t.refusal("metrics.registrationRate", #"{"level":"street","asOf":"2025-06-30"}"#)?.field == "level")
-        #expect(t.refusal("metrics.registrationRate", #"{"level":"grid","asOf":"2025-06-31"}"#)?.reason == "invalid_date")
+        #expect(t.refusal("metrics.registrationRate", #"{"level":"grid","asOf":"2025-06-31"}"#)?.reason.rawValue == "invalid_date")
     }
 
     @Test("monthly points keep the day or take the month's last day; weekly points step 7 days")
@@ -78,7 +78,7 @@ struct MetricsTests {
         #expect(empty == .object([("points", .array([.object([("date", .string("2025-06-16")), ("known", .int(0)), ("registered", .int(0)), ("rate", .null)])]))]))
         #expect(t.refusal("metrics.trend", #"{"area":"411525003","from":"2025-06-30","to":"2025-01-31","step":"month"}"#)?.field == "to")
         #expect(t.refusal("metrics.trend", #"{"area":"411525003","from":"2025-01-31","to":"2025-06-30","step":"day"}"#)?.field == "step")
-        #expect(t.refusal("metrics.trend", #"{"area":"4115","from":"2025-01-31","to":"2025-06-30","step":"week"}"#)?.reason == "unknown_area")
+        #expect(t.refusal("metrics.trend", #"{"area":"4115","from":"2025-01-31","to":"2025-06-30","step":"week"}"#)?.reason.rawValue == "unknown_area")
     }
 }
 

@@ -81,7 +81,7 @@ struct MigrationV5Tests {
             _ = try Registry.open(path: path)
             Issue.record("migrated without the key")
         } catch {
-            #expect(error.reason == "key_missing")
+            #expect(error.reason.rawValue == "key_missing")
         }
         #expect(!FileManager.default.fileExists(atPath: path + ".key"))
         let after = try DatabaseQueue(path: path)
@@ -99,7 +99,7 @@ struct MigrationV5Tests {
             _ = try Registry.open(path: path)
             Issue.record("migrated a tampered audit trail")
         } catch {
-            #expect(error.reason == "chain_broken")
+            #expect(error.reason.rawValue == "chain_broken")
         }
     }
 }

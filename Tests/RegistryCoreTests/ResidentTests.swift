@@ -42,11 +42,11 @@ struct ResidentTests {
         try t.moveIn(id, "U1", on: "2025-02-01")
         let before = try t.snapshot()
         let conflict = t.refusal("resident.register", #"{"idNumber":"\#(id)","name":"张三","unitId":"U2","movedIn":"2025-03-01"}"#)
-        #expect(conflict?.reason == "open_residence")
+        #expect(conflict?.reason.rawValue == "open_residence")
         #expect(conflict?.category == .conflict)
         #expect(try t.snapshot() == before)
         let backwards = t.refusal("resident.register", #"{"idNumber":"\#(id)","name":"张三","unitId":"U2","movedIn":"2025-01-01","transfer":true}"#)
-        #expect(backwards?.reason == "invalid_date")
+        #expect(backwards?.reason.rawValue == "invalid_date")
         #expect(try t.snapshot() == before)
         try t.moveIn(id, "U2", on: "2025-03-01", extra: #","transfer":true"#)
         let residences = try t.ok("resident.get", #"{"idNumber":"\#(id)"}"#)["residences"]!.arrayValue!
@@ -115,12 +115,12 @@ struct ResidentTests {
         try t.addAreas()
         try t.addUnit("U1")
         let id = makeID()
-        #expect(t.refusal("resident.moveOut", #"{"idNumber":"\#(id)","date":"2025-03-01"}"#)?.reason == "unknown_resident")
+        #expect(t.refusal("resident.moveOut", #"{"idNumber":"\#(id)","date":"2025-03-01"}"#)?.reason.rawValue == "unknown_resident")
         try t.moveIn(id, "U1", on: "2025-02-01")
-        #expect(t.refusal("resident.moveOut", #"{"idNumber":"\#(id)","date":"2025-01-31"}"#)?.reason == "invalid_date")
+        #expect(t.refusal("resident.moveOut", #"{"idNumber":"\#(id)","date":"2025-01-31"}"#)?.reason.rawValue == "invalid_date")
         #expect(try t.ok("resident.moveOut", #"{"idNumber":"\#(id)","date":"2025-02-01"}"#) == .object([("idNumber", .string(IDNumber.mask(id)))]))
         let again = t.refusal("resident.moveOut", #"{"idNumber":"\#(id)","date":"2025-03-01"}"#)
-        #expect(again?.reason == "no_open_residence")
+        #expect(again?.reason.rawValue == "no_open_residence")
         #expect(again?.category == .conflict)
         // A new residence may not begin before the last one ended.
         try t.moveIn(id, "U1", on: "2025-02-01")
@@ -151,7 +151,7 @@ struct ResidentTests {
         for (params, field, reason) in cases {
             let error = t.refusal("resident.register", params)
             #expect(error?.field == field, "\(params): \(String(describing: error))")
-            #expect(error?.reason == reason, "\(params): \(String(describing: error))")
+            #expect(error?.reason.rawValue == reason, "\(params): \(String(describing: error))")
         }
         #expect(try t.snapshot() == before)
     }
@@ -166,13 +166,13 @@ struct ResidentTests {
         try t.moveIn(head, "U1", on: "2025-02-01", name: "陈强")
         try t.moveIn(stranger, "U2", on: "2025-02-01", name: "外人")
         let notHere = t.refusal("household.create", #"{"unitId":"U1","headIdNumber":"\#(stranger)"}"#)
-        #expect(notHere?.reason == "not_living_here")
+        #expect(notHere?.reason.rawValue == "not_living_here")
         #expect(notHere?.category == .conflict)
-        #expect(t.refusal("household.create", #"{"unitId":"U1","headIdNumber":"\#(makeID(sequence: 44))"}"#)?.reason == "unknown_resident")
+        #expect(t.refusal("household.create", #"{"unitId":"U1","headIdNumber":"\#(makeID(sequence: 44))"}"#)?.reason.rawValue == "unknown_resident")
         let household = try t.ok("household.create", #"{"unitId":"U1","headIdNumber":"\#(head)"}"#)["householdId"]!.intValue!
         try t.moveIn(child, "U1", on: "2025-02-02", name: "陈小", extra: #","householdId":\#(household),"relation":"child""#)
-        #expect(t.refusal("resident.register", #"{"idNumber":"\#(makeID(sequence: 55))","name":"x","unitId":"U2","movedIn":"2025-02-02","householdId":\#(household)}"#)?.reason == "not_living_here")
-        #expect(t.refusal("resident.register", #"{"idNumber":"\#(makeID(sequence: 57))","name":"x","unitId":"U1","movedIn":"2025-02-02","householdId":\#(household),"relation":"head"}"#)?.reason == "household_has_head")
+        #expect(t.refusal("resident.register", #"{"idNumber":"\#(makeID(sequence: 55))","name":"x","unitId":"U2","movedIn":"2025-02-02","householdId":\#(household)}"#)?.reason.rawValue == "not_living_here")
+        #expect(t.refusal("resident.register", #"{"idNumber":"\#(makeID(sequence: 57))","name":"x","unitId":"U1","movedIn":"2025-02-02","householdId":\#(household),"relation":"head"}"#)?.reason.rawValue == "household_has_head")
         var got = try t.ok("household.get", #"{"householdId":\#(household)}"#)
         #expect(got["unitId"] == .string("U1"))
         #expect(got["members"] == .array([
@@ -182,7 +182,7 @@ struct ResidentTests {
         try t.ok("resident.moveOut", #"{"idNumber":"\#(child)","date":"2025-05-01"}"#)
         got = try t.ok("household.get", #"{"householdId":\#(household)}"#)
         #expect(got["members"]?.arrayValue?.count == 1)
-        #expect(t.refusal("household.get", #"{"householdId":999}"#)?.reason == "unknown_household")
+        #expect(t.refusal("household.get", #"{"householdId":999}"#)?.reason.rawValue == "unknown_household")
         // household.create writes no event.
         #expect(try t.ok("ledger.events")["events"]!.arrayValue!.allSatisfy { $0["type"] != .string("household_created") })
     }
@@ -226,6 +226,6 @@ struct ResidentTests {
         #expect(seen == ["王一", "王二", "李三", "王四"])
         #expect(t.refusal("resident.find", #"{"limit":1001}"#)?.field == "limit")
         #expect(t.refusal("resident.find", #"{"limit":0}"#)?.field == "limit")
-        #expect(t.refusal("resident.find", #"{"unitId":"nope"}"#)?.reason == "unknown_unit")
+        #expect(t.refusal("resident.find", #"{"unitId":"nope"}"#)?.reason.rawValue == "unknown_unit")
     }
 }

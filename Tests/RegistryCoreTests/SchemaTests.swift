@@ -33,7 +33,7 @@ struct SchemaTests {
             _ = try Registry.open(path: t.path)
             Issue.record("opened a newer database")
         } catch {
-            #expect(error.reason == "schema_too_new")
+            #expect(error.reason.rawValue == "schema_too_new")
             #expect(error.message.contains("99"))
         }
     }

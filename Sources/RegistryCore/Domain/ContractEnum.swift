@@ -21,7 +21,7 @@ extension ContractEnum {
             throw DecodingError.dataCorrupted(.init(
                 codingPath: decoder.codingPath,
                 debugDescription: "'\(text)' is not one of \(Self.spellings)",
-                underlyingError: RegistryError(.invalidParams, reason: "invalid_params",
+                underlyingError: RegistryError(.invalidParams, reason: .invalidParams,
                                                message: "'\(text)' is not one of \(Self.spellings)")))
         }
         self = value

@@ -41,7 +41,7 @@ public struct IDNumber: Hashable, Sendable, CustomStringConvertible {
     /// - Throws: ``RegistryError`` with reason `invalid_id_number` and a message naming the rule.
     public init(_ text: String, today: CivilDate = .today()) throws(RegistryError) {
         func refuse(_ rule: String) -> RegistryError {
-            RegistryError(.invalidParams, reason: "invalid_id_number", message: "ID number \(rule)")
+            RegistryError(.invalidParams, reason: .invalidIdNumber, message: "ID number \(rule)")
         }
         let bytes = Array(text.utf8)
         guard bytes.allSatisfy({ $0 < 0x80 }) else {

@@ -102,7 +102,7 @@ public enum TextRules {
     /// An area code: digits only, 6 to 15 of them.
     static func areaCode(_ value: String, field: String) throws(RegistryError) -> String {
         guard (6...15).contains(value.utf8.count), value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-            throw RegistryError.invalid(field, "'\(value)' is not an area code (6 to 15 digits)", reason: "invalid_area_code")
+            throw RegistryError.invalid(field, "'\(value)' is not an area code (6 to 15 digits)", reason: .invalidAreaCode)
         }
         return value
     }
@@ -130,7 +130,7 @@ public struct PageLimit: Decodable, Sendable {
         guard (1...1000).contains(value) else {
             throw DecodingError.dataCorrupted(.init(
                 codingPath: decoder.codingPath, debugDescription: "out of range",
-                underlyingError: RegistryError(.invalidParams, reason: "invalid_params", message: "must be 1 to 1000, not \(value)")))
+                underlyingError: RegistryError(.invalidParams, reason: .invalidParams, message: "must be 1 to 1000, not \(value)")))
         }
         self.value = value
     }

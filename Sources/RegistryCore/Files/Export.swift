@@ -168,7 +168,7 @@ public struct Export {
             sink.abandon()
             if entrySeq > 0 {
                 let failure = AuditEntry(action: .exportFailed, purpose: nil, method: method,
-                                         filters: .object([("export", .int(entrySeq)), ("reason", .string(error.reason))]), count: written)
+                                         filters: .object([("export", .int(entrySeq)), ("reason", .string(error.reason.rawValue))]), count: written)
                 try? registry.performGroup(operator: actor) { group throws(RegistryError) in try group.audit(failure) }
             }
             throw error

@@ -27,11 +27,11 @@ enum ExportConsumer {
         guard let row else { return Position(lastSeq: 0, area: area) }
         let position = Position(lastSeq: row[0], area: row[3])
         guard mac(name: name, position: position, updatedAt: row[1], actor: row[2], key: key) == row[4] as String? else {
-            throw RegistryError(.internalError, reason: "consumer_altered", field: "consumer",
+            throw RegistryError(.internalError, reason: .consumerAltered, field: "consumer",
                                 message: "consumer: the stored position of \(name) was changed behind the registry's back; run `registry check`")
         }
         guard position.area == area else {
-            throw RegistryError.conflict("consumer_area_mismatch", field: "area",
+            throw RegistryError.conflict(.consumerAreaMismatch, field: "area",
                 "area: consumer \(name) exports \(position.area.map { "area \($0)" } ?? "the whole county"), not \(area.map { "area \($0)" } ?? "the whole county"); use another consumer name for another area")
         }
         return position

@@ -133,14 +133,14 @@ public final class FileDestination: ExportDestination {
     public init(path: String) throws(RegistryError) {
         var info = stat()
         if lstat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG {
-            throw RegistryError(.invalidParams, reason: "unsafe_output", field: "output",
+            throw RegistryError(.invalidParams, reason: .unsafeOutput, field: "output",
                                 message: "output: \(path) is not a regular file (a device, a symbolic link or a folder): name a new file, or use -o - for standard output")
         }
         let directory = (path as NSString).deletingLastPathComponent
         var template = Array(((directory.isEmpty ? "." : directory) + "/.\((path as NSString).lastPathComponent).XXXXXX").utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard descriptor >= 0 else {
-            throw RegistryError(.invalidParams, reason: "cannot_write", field: "output",
+            throw RegistryError(.invalidParams, reason: .cannotWrite, field: "output",
                                 message: "output: cannot write \(path): \(String(cString: strerror(errno)))")
         }
         fchmod(descriptor, 0o600)

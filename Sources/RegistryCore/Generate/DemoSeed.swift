@@ -19,14 +19,14 @@ public enum DemoSeed {
     @discardableResult
     public static func load(into registry: Registry, operator actor: String) throws -> [CSVImport.Kind: Int] {
         guard registry.settings.countyCode == countyCode else {
-            throw RegistryError.conflict("county_mismatch", field: "db",
+            throw RegistryError.conflict(.countyMismatch, field: "db",
                                          "the demo data is for \(countyCode) \(countyName); this database keeps \(registry.settings.countyCode)")
         }
         let held = try registry.read { db in
             try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM unit) + (SELECT count(*) FROM resident)") ?? 0
         }
         guard held == 0 else {
-            throw RegistryError.conflict("not_empty", field: "db", "\(registry.path) already holds units or residents; seed only a new database")
+            throw RegistryError.conflict(.notEmpty, field: "db", "\(registry.path) already holds units or residents; seed only a new database")
         }
         let directory = NSTemporaryDirectory() + "registry-seed-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -98,7 +98,7 @@ struct BulkResidentLoad {
         }
     }
 
-    private static let fallback = RegistryError(.internalError, reason: "bulk_fallback", message: "the rows are run one by one")
+    private static let fallback = RegistryError(.internalError, reason: .bulkFallback, message: "the rows are run one by one")
 
     private static let insertResident = """
         INSERT INTO resident (id_index, id_cipher, name, sex, birth_date, hukou_code, phone_cipher)

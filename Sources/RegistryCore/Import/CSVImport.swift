@@ -30,10 +30,10 @@ public struct CSVImport {
     public struct BadRow: Sendable, CustomStringConvertible {
         public var line: Int
         public var column: String?
-        public var reason: String
+        public var reason: RegistryError.Reason
         public var message: String
         public var description: String {
-            "line \(line)\(column.map { ", column \($0)" } ?? ""): \(message) (\(reason))"
+            "line \(line)\(column.map { ", column \($0)" } ?? ""): \(message) (\(reason.rawValue))"
         }
     }
 
@@ -166,13 +166,13 @@ public struct CSVImport {
                     }
                 }
             }
-            if badCount > 0 { throw RegistryError(.invalidParams, reason: "bad_rows", message: "\(badCount) bad rows") }
+            if badCount > 0 { throw RegistryError(.invalidParams, reason: .badRows, message: "\(badCount) bad rows") }
             try deferred.rebuild(in: group)
             return done
             }
         } catch {
             let failure: RegistryError = error
-            if failure.reason == "bad_rows" { throw Refusal(badRows: bad, badRowCount: badCount) }
+            if failure.reason == .badRows { throw Refusal(badRows: bad, badRowCount: badCount) }
             throw failure
         }
         return rows
@@ -270,7 +270,7 @@ public struct CSVImport {
             var problems: [String] = []
             if !missing.isEmpty { problems.append("missing \(missing.joined(separator: ", "))") }
             if !unknown.isEmpty { problems.append("unknown \(unknown.joined(separator: ", "))") }
-            throw RegistryError(.invalidParams, reason: "invalid_header", field: "header",
+            throw RegistryError(.invalidParams, reason: .invalidHeader, field: "header",
                                 message: "line 1: the header of a \(kind.rawValue) file must be \(kind.columns.joined(separator: ",")) (\(problems.joined(separator: "; ")))")
         }
         return index
@@ -313,7 +313,7 @@ struct ImportedResidence: RegistryRequest {
            try context.db.cachedValue(Int.self, sql: """
                SELECT count(*) FROM residence x JOIN unit u ON u.id = x.unit WHERE x.resident = ? AND u.unit_id = ? AND x.moved_in = ?
                """, arguments: [person.id, register.unitId, register.movedIn.description]) ?? 0 > 0 {
-            throw RegistryError.conflict("duplicate_residence", field: "movedIn",
+            throw RegistryError.conflict(.duplicateResidence, field: "movedIn",
                                          "this residence (\(register.idNumber.masked) in \(register.unitId) from \(register.movedIn)) is already stored")
         }
         let result = try register.execute(in: context)

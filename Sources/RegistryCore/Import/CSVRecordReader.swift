@@ -17,7 +17,7 @@ struct CSVRecordReader {
         var line: Int
         var message: String
         /// `invalid_csv`, or `invalid_encoding` for text that is neither UTF-8 nor GB18030.
-        var reason = "invalid_csv"
+        var reason = RegistryError.Reason.invalidCsv
     }
 
     private let fd: Int32

@@ -34,7 +34,7 @@ public enum TextEncoding: String, ContractEnum {
     }
 
     static func unreadable(_ path: String) -> RegistryError {
-        RegistryError(.notFound, reason: "no_file", field: "file", message: "cannot read \(path)")
+        RegistryError(.notFound, reason: .noFile, field: "file", message: "cannot read \(path)")
     }
 }
 
@@ -71,7 +71,7 @@ struct GB18030Decoder {
             }
         }
         if (result == -1 && errno == EILSEQ) || (final && inLeft > 0) {
-            throw RegistryError(.invalidParams, reason: "invalid_encoding", field: "file",
+            throw RegistryError(.invalidParams, reason: .invalidEncoding, field: "file",
                                 message: "the file is neither UTF-8 nor GB18030 text")
         }
         carry = Array(bytes[(bytes.count - inLeft)...])

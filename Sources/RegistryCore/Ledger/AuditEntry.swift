@@ -43,7 +43,7 @@ struct Reveal: Sendable {
         self.reveal = reveal ?? false
         self.purpose = try TextRules.purpose(purpose)
         if self.reveal && self.purpose == nil {
-            throw RegistryError(.forbidden, reason: "purpose_required", field: "purpose",
+            throw RegistryError(.forbidden, reason: .purposeRequired, field: "purpose",
                                 message: "purpose: revealing full ID numbers needs a stated purpose")
         }
     }

@@ -81,7 +81,7 @@ enum HashChain {
     static func linkKey(_ table: Table, _ key: RegistryKey?) throws(RegistryError) -> RegistryKey? {
         guard table.keyed else { return nil }
         guard let key else {
-            throw RegistryError(.internalError, reason: "key_missing", field: "keyFile",
+            throw RegistryError(.internalError, reason: .keyMissing, field: "keyFile",
                                 message: "the \(table.name) chain is keyed with the registry's key, and there is no key file")
         }
         return key

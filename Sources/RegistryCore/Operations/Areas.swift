@@ -28,14 +28,14 @@ public struct AddArea: RegistryRequest {
         let parentArea = try AreaRecord.require(context.db, code: parent, field: "parent")
         guard parentArea.level == level.parentLevel else {
             throw RegistryError.invalid("parent", "a \(level.rawValue) must be under a \(level.parentLevel!.rawValue), and \(parent) is a \(parentArea.level.rawValue)",
-                                        reason: "invalid_area_code")
+                                        reason: .invalidAreaCode)
         }
         guard code.count > parent.count, code.hasPrefix(parent) else {
             throw RegistryError.invalid("code", "must start with its parent's code \(parent) and be longer",
-                                        reason: "invalid_area_code")
+                                        reason: .invalidAreaCode)
         }
         if try AreaRecord.find(context.db, code: code) != nil {
-            throw RegistryError.conflict("duplicate_area", field: "code", "code: an area with code \(code) already exists")
+            throw RegistryError.conflict(.duplicateArea, field: "code", "code: an area with code \(code) already exists")
         }
         let subdistrict = level == .subdistrict ? code : parentArea.subdistrict
         let community = level == .community ? code : (level == .grid ? parentArea.code : nil)

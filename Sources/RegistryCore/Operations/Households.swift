@@ -21,13 +21,13 @@ public struct CreateHousehold: RegistryRequest {
         let db = context.db
         let unit = try UnitRecord.require(db, unitId: unitId)
         guard unit.closedOn == nil else {
-            throw RegistryError.conflict("unit_closed", field: "unitId", "unitId: \(unitId) was closed on \(unit.closedOn!)")
+            throw RegistryError.conflict(.unitClosed, field: "unitId", "unitId: \(unitId) was closed on \(unit.closedOn!)")
         }
         var head: ResidentRecord?
         if let headIdNumber {
             let person = try ResidentRecord.require(context, idNumber: headIdNumber, field: "headIdNumber")
             guard try person.openResidence(db)?.unit == unit.id else {
-                throw RegistryError.conflict("not_living_here", field: "headIdNumber", "headIdNumber: \(headIdNumber.masked) does not live in \(unitId) now")
+                throw RegistryError.conflict(.notLivingHere, field: "headIdNumber", "headIdNumber: \(headIdNumber.masked) does not live in \(unitId) now")
             }
             head = person
         }
@@ -47,7 +47,7 @@ enum HouseholdMembership {
         if relation == .head,
            let head = try db.cachedValue(Int64.self, sql: "SELECT resident FROM household_member WHERE household = ? AND relation = 'head'", arguments: [household]),
            head != resident {
-            throw RegistryError.conflict("household_has_head", field: "relation", "relation: household \(household) has a head already")
+            throw RegistryError.conflict(.householdHasHead, field: "relation", "relation: household \(household) has a head already")
         }
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO household_member (household, resident, relation) VALUES (?, ?, ?)")
             .execute(arguments: [household, resident, relation.rawValue])
@@ -56,7 +56,7 @@ enum HouseholdMembership {
     /// The unit row id of a household, or `unknown_household` on `field`.
     static func unit(of household: Int64, _ db: Database, field: String) throws -> Int64 {
         guard let unit = try db.cachedValue(Int64.self, sql: "SELECT unit FROM household WHERE id = ?", arguments: [household]) else {
-            throw RegistryError.notFound("unknown_household", field: field, "\(field): no household \(household)")
+            throw RegistryError.notFound(.unknownHousehold, field: field, "\(field): no household \(household)")
         }
         return unit
     }

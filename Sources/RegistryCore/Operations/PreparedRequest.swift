@@ -13,7 +13,7 @@ public struct PreparedRequest: Sendable {
     ///   `method_not_found`) or invalid params, found without touching the database.
     public static func prepare(method: String, params: JSONValue?, today: CivilDate = .today()) -> Result<PreparedRequest, RegistryError> {
         guard let type = Methods.named(method) else {
-            return .failure(RegistryError(.invalidParams, reason: "method_not_found", message: "no method named '\(method)'"))
+            return .failure(RegistryError(.invalidParams, reason: .methodNotFound, message: "no method named '\(method)'"))
         }
         return prepare(type, method: method, params: params, today: today)
     }

@@ -118,7 +118,7 @@ public struct RegistrationTrend: RegistryRequest {
     public func execute(in context: OperationContext) throws -> Result {
         let record = try AreaRecord.require(context.db, code: area, field: "area")
         guard from <= to else {
-            throw RegistryError.invalid("to", "\(to) is before from \(from)", reason: "invalid_date")
+            throw RegistryError.invalid("to", "\(to) is before from \(from)", reason: .invalidDate)
         }
         let dates = Self.dates(from: from, to: to, step: step)
         guard dates.count <= Self.maxPoints else {

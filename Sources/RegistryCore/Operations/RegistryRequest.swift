@@ -42,7 +42,7 @@ public struct OperationContext {
     /// The key, or `key_missing` naming the key file.
     func sealingKey() throws(RegistryError) -> RegistryKey {
         guard let key else {
-            throw RegistryError(.internalError, reason: "key_missing", field: "keyFile",
+            throw RegistryError(.internalError, reason: .keyMissing, field: "keyFile",
                                 message: "this needs the registry's key, and there is no key file at \(keyFile): name it with --key-file or REGISTRY_KEY_FILE")
         }
         return key

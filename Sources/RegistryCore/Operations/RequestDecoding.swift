@@ -28,7 +28,7 @@ enum RequestDecoding {
         } catch let error as DecodingError {
             throw translate(error)
         } catch {
-            throw RegistryError(.invalidParams, reason: "invalid_params", message: "params: \(error)")
+            throw RegistryError(.invalidParams, reason: .invalidParams, message: "params: \(error)")
         }
     }
 
@@ -61,7 +61,7 @@ enum RequestDecoding {
             if field.isEmpty { return .invalid("params", context.debugDescription) }
             return .invalid(field, "has a value that does not fit: \(context.debugDescription)")
         @unknown default:
-            return RegistryError(.invalidParams, reason: "invalid_params", message: "\(error)")
+            return RegistryError(.invalidParams, reason: .invalidParams, message: "\(error)")
         }
     }
 

@@ -43,16 +43,16 @@ public struct RegisterResident: RegistryRequest {
             throw RegistryError.invalid("relation", "needs a householdId")
         }
         guard movedIn >= idNumber.birthDate else {
-            throw RegistryError.invalid("movedIn", "\(movedIn) is before the person's birth date", reason: "invalid_date")
+            throw RegistryError.invalid("movedIn", "\(movedIn) is before the person's birth date", reason: .invalidDate)
         }
         let unit = try UnitRecord.require(db, unitId: unitId)
         if let closedOn = unit.closedOn {
-            throw RegistryError.conflict("unit_closed", field: "unitId", "unitId: \(unitId) was closed on \(closedOn)")
+            throw RegistryError.conflict(.unitClosed, field: "unitId", "unitId: \(unitId) was closed on \(closedOn)")
         }
         if let householdId {
             let householdUnit = try HouseholdMembership.unit(of: householdId, db, field: "householdId")
             guard householdUnit == unit.id else {
-                throw RegistryError.conflict("not_living_here", field: "householdId", "householdId: household \(householdId) is in another unit, not \(unitId)")
+                throw RegistryError.conflict(.notLivingHere, field: "householdId", "householdId: household \(householdId) is in another unit, not \(unitId)")
             }
         }
 
@@ -63,14 +63,14 @@ public struct RegisterResident: RegistryRequest {
             let open = try known.openResidence(db)
             if let open, transfer != true {
                 let openUnit = try UnitRecord.find(db, id: open.unit)!
-                throw RegistryError.conflict("open_residence", field: "idNumber",
+                throw RegistryError.conflict(.openResidence, field: "idNumber",
                     "idNumber: \(idNumber.masked) already lives in \(openUnit.unitId) since \(open.movedIn); move them out first or pass transfer: true")
             }
             let lastOut = try db.cachedValue(String.self, sql: "SELECT max(moved_out) FROM residence WHERE resident = ?", arguments: [known.id])
                 .flatMap(CivilDate.init)
             let earliest = [open?.movedIn, lastOut].compactMap { $0 }.max()
             if let earliest, movedIn < earliest {
-                throw RegistryError.invalid("movedIn", "\(movedIn) is before \(earliest), when this person's previous residence \(open != nil ? "began" : "ended")", reason: "invalid_date")
+                throw RegistryError.invalid("movedIn", "\(movedIn) is before \(earliest), when this person's previous residence \(open != nil ? "began" : "ended")", reason: .invalidDate)
             }
             let before = (known.name, known.phone, known.hukouCode)
             known.name = name
@@ -124,10 +124,10 @@ public struct MoveOutResident: RegistryRequest {
         let db = context.db
         let person = try ResidentRecord.require(context, idNumber: idNumber)
         guard let open = try person.openResidence(db) else {
-            throw RegistryError.conflict("no_open_residence", field: "idNumber", "idNumber: \(idNumber.masked) has no open residence to move out of")
+            throw RegistryError.conflict(.noOpenResidence, field: "idNumber", "idNumber: \(idNumber.masked) has no open residence to move out of")
         }
         guard date >= open.movedIn else {
-            throw RegistryError.invalid("date", "\(date) is before the move-in date \(open.movedIn)", reason: "invalid_date")
+            throw RegistryError.invalid("date", "\(date) is before the move-in date \(open.movedIn)", reason: .invalidDate)
         }
         try db.cachedExecute(sql: "UPDATE residence SET moved_out = ? WHERE id = ?", arguments: [date.description, open.id])
         let unit = try UnitRecord.find(db, id: open.unit)!

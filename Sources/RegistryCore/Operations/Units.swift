@@ -42,17 +42,17 @@ public struct AddUnit: RegistryRequest {
         let landlordPhone = try landlord?.phone.map { p throws(RegistryError) in try TextRules.phone(p, field: "landlord.phone") }
         if let registeredOn {
             guard kind == .rental else {
-                throw RegistryError.invalid("registeredOn", "only rental units are registered", reason: "not_a_rental")
+                throw RegistryError.invalid("registeredOn", "only rental units are registered", reason: .notARental)
             }
             guard registeredOn >= discoveredOn else {
-                throw RegistryError.invalid("registeredOn", "\(registeredOn) is before discoveredOn \(discoveredOn)", reason: "invalid_date")
+                throw RegistryError.invalid("registeredOn", "\(registeredOn) is before discoveredOn \(discoveredOn)", reason: .invalidDate)
             }
         }
         let id: String
         if let given = unitId {
             id = try TextRules.unitId(given, field: "unitId")
             if try UnitRecord.find(db, unitId: id) != nil {
-                throw RegistryError.conflict("duplicate_unit", field: "unitId", "unitId: a unit with id \(id) already exists")
+                throw RegistryError.conflict(.duplicateUnit, field: "unitId", "unitId: a unit with id \(id) already exists")
             }
         } else {
             id = try Self.nextUnitId(db, grid: grid)
@@ -106,16 +106,16 @@ public struct RegisterUnit: RegistryRequest {
     public func execute(in context: OperationContext) throws -> UnitStatusResult {
         let unit = try UnitRecord.require(context.db, unitId: unitId)
         guard unit.kind == .rental else {
-            throw RegistryError.conflict("not_a_rental", field: "unitId", "unitId: \(unitId) is owner-occupied; only rental units are registered")
+            throw RegistryError.conflict(.notARental, field: "unitId", "unitId: \(unitId) is owner-occupied; only rental units are registered")
         }
         guard unit.closedOn == nil else {
-            throw RegistryError.conflict("unit_closed", field: "unitId", "unitId: \(unitId) was closed on \(unit.closedOn!)")
+            throw RegistryError.conflict(.unitClosed, field: "unitId", "unitId: \(unitId) was closed on \(unit.closedOn!)")
         }
         guard unit.registeredOn == nil else {
-            throw RegistryError.conflict("already_registered", field: "unitId", "unitId: \(unitId) was registered on \(unit.registeredOn!)")
+            throw RegistryError.conflict(.alreadyRegistered, field: "unitId", "unitId: \(unitId) was registered on \(unit.registeredOn!)")
         }
         guard date >= unit.discoveredOn else {
-            throw RegistryError.invalid("date", "\(date) is before the unit was discovered (\(unit.discoveredOn))", reason: "invalid_date")
+            throw RegistryError.invalid("date", "\(date) is before the unit was discovered (\(unit.discoveredOn))", reason: .invalidDate)
         }
         try context.db.cachedExecute(sql: "UPDATE unit SET registered_on = ? WHERE id = ?", arguments: [date.description, unit.id])
         try LedgerEvent.unit(.unitRegistered, unit, on: date).append(in: context)
@@ -138,16 +138,16 @@ public struct CloseUnit: RegistryRequest {
         let db = context.db
         let unit = try UnitRecord.require(db, unitId: unitId)
         guard unit.closedOn == nil else {
-            throw RegistryError.conflict("unit_closed", field: "unitId", "unitId: \(unitId) was closed on \(unit.closedOn!) already")
+            throw RegistryError.conflict(.unitClosed, field: "unitId", "unitId: \(unitId) was closed on \(unit.closedOn!) already")
         }
         let latest = [unit.discoveredOn, unit.registeredOn].compactMap { $0 }.max()!
         guard date >= latest else {
-            throw RegistryError.invalid("date", "\(date) is before the unit was \(latest == unit.discoveredOn ? "discovered" : "registered") (\(latest))", reason: "invalid_date")
+            throw RegistryError.invalid("date", "\(date) is before the unit was \(latest == unit.discoveredOn ? "discovered" : "registered") (\(latest))", reason: .invalidDate)
         }
         let living = try db.cachedValue(Int.self, sql: "SELECT count(*) FROM residence WHERE unit = ? AND (moved_out IS NULL OR moved_out > ?)",
                                       arguments: [unit.id, date.description]) ?? 0
         guard living == 0 else {
-            throw RegistryError.conflict("unit_occupied", field: "unitId", "unitId: \(living) resident(s) still live in \(unitId) on \(date); move them out first")
+            throw RegistryError.conflict(.unitOccupied, field: "unitId", "unitId: \(living) resident(s) still live in \(unitId) on \(date); move them out first")
         }
         try db.cachedExecute(sql: "UPDATE unit SET closed_on = ? WHERE id = ?", arguments: [date.description, unit.id])
         try LedgerEvent.unit(.unitClosed, unit, on: date).append(in: context)

@@ -61,7 +61,7 @@ struct Disclosure: Sendable {
 
     /// The refusal when a sealed value does not open for its row.
     static func altered(_ label: String) -> RegistryError {
-        RegistryError(.internalError, reason: "sealed_value_altered", field: nil,
+        RegistryError(.internalError, reason: .sealedValueAltered, field: nil,
                       message: "a sealed \(label) does not open for its row under this registry's key: it was altered or moved from another row behind the registry's back (run `registry check`)")
     }
 }

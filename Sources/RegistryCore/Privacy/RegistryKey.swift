@@ -118,23 +118,23 @@ public struct RegistryKey: @unchecked Sendable {
         var info = stat()
         guard stat(path, &info) == 0 else {
             if errno == ENOENT { return nil }
-            throw RegistryError(.internalError, reason: "key_unreadable", field: "keyFile",
+            throw RegistryError(.internalError, reason: .keyUnreadable, field: "keyFile",
                                 message: "cannot read the key file \(path): \(String(cString: strerror(errno)))")
         }
         guard info.st_uid == geteuid() else {
-            throw RegistryError(.internalError, reason: "key_file_foreign", field: "keyFile",
+            throw RegistryError(.internalError, reason: .keyFileForeign, field: "keyFile",
                                 message: "the key file \(path) belongs to another account (uid \(info.st_uid)): a registry uses only a key file of the account that runs it")
         }
         guard info.st_mode & 0o077 == 0 else {
-            throw RegistryError(.internalError, reason: "key_file_exposed", field: "keyFile",
+            throw RegistryError(.internalError, reason: .keyFileExposed, field: "keyFile",
                                 message: "the key file \(path) may be read by other users (mode \(String(info.st_mode & 0o777, radix: 8))): run `chmod 600 \(path)`")
         }
         guard let text = FileManager.default.contents(atPath: path).flatMap({ String(data: $0, encoding: .utf8) }) else {
-            throw RegistryError(.internalError, reason: "key_unreadable", field: "keyFile", message: "cannot read the key file \(path)")
+            throw RegistryError(.internalError, reason: .keyUnreadable, field: "keyFile", message: "cannot read the key file \(path)")
         }
         let parts = text.split(whereSeparator: \.isWhitespace)
         guard parts.count == 2, parts[0] == fileTag, let bytes = hexBytes(parts[1]), bytes.count == 32 else {
-            throw RegistryError(.internalError, reason: "key_unreadable", field: "keyFile",
+            throw RegistryError(.internalError, reason: .keyUnreadable, field: "keyFile",
                                 message: "\(path) is not a registry key file (expected one line: \(fileTag) and 64 hex digits)")
         }
         return RegistryKey(master: SymmetricKey(data: bytes))
@@ -148,7 +148,7 @@ public struct RegistryKey: @unchecked Sendable {
         let hex = master.withUnsafeBytes { Hex.string($0) }
         let descriptor = createExclusive(path)
         guard descriptor >= 0 else {
-            let reason = errno == EEXIST ? "key_exists" : "key_unwritable"
+            let reason: RegistryError.Reason = errno == EEXIST ? .keyExists : .keyUnwritable
             throw RegistryError(.internalError, reason: reason, field: "keyFile",
                                 message: "cannot create the key file \(path): \(String(cString: strerror(errno)))")
         }
@@ -157,7 +157,7 @@ public struct RegistryKey: @unchecked Sendable {
         let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
         guard written == line.count, fsync(descriptor) == 0 else {
             unlink(path)
-            throw RegistryError(.internalError, reason: "key_unwritable", field: "keyFile",
+            throw RegistryError(.internalError, reason: .keyUnwritable, field: "keyFile",
                                 message: "cannot write the key file \(path): \(String(cString: strerror(errno)))")
         }
         return RegistryKey(master: master)

@@ -29,7 +29,7 @@ struct AreaRecord: Sendable {
     /// The area `code`, or `unknown_area` blamed on `field`.
     static func require(_ db: Database, code: String, field: String) throws -> AreaRecord {
         guard let area = try find(db, code: code) else {
-            throw RegistryError.notFound("unknown_area", field: field, "\(field): no area with code \(code)")
+            throw RegistryError.notFound(.unknownArea, field: field, "\(field): no area with code \(code)")
         }
         return area
     }

@@ -97,7 +97,7 @@ extension Registry {
     public func backup(to path: String, operator actor: String) throws(RegistryError) {
         var info = stat()
         guard lstat(path, &info) != 0 else {
-            throw RegistryError.conflict("exists", field: "file", "\(path) exists; a backup is written only to a new file")
+            throw RegistryError.conflict(.exists, field: "file", "\(path) exists; a backup is written only to a new file")
         }
         try performGroup(operator: actor) { group throws(RegistryError) in
             try group.audit(AuditEntry(action: .backup, purpose: nil, method: "backup",

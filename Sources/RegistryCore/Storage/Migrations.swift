@@ -195,7 +195,7 @@ enum Migrations {
     private static func requireSound(_ table: HashChain.Table, _ db: Database) throws {
         let verdict = try HashChain.verify(db, table, key: nil)
         if let broken = verdict.firstBroken {
-            throw RegistryError(.internalError, reason: "chain_broken",
+            throw RegistryError(.internalError, reason: .chainBroken,
                                 message: "the \(table.name) hash chain is broken at seq \(broken): the database was changed behind the registry's back, so it is not migrated; run `registry check` with the previous version and restore a backup")
         }
     }
@@ -212,14 +212,14 @@ enum Migrations {
         let version = try queue.read { try Int.fetchOne($0, sql: "PRAGMA user_version") ?? 0 }
         if version == current { return }
         if version > current {
-            throw RegistryError(.internalError, reason: "schema_too_new",
+            throw RegistryError(.internalError, reason: .schemaTooNew,
                                 message: "this database has schema version \(version), newer than this program's \(current): use a newer registry")
         }
         if version == 0 {
             try queue.write { db in
                 let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
                 guard tables == 0 else {
-                    throw RegistryError(.internalError, reason: "not_a_registry",
+                    throw RegistryError(.internalError, reason: .notARegistry,
                                         message: "this file is an SQLite database, but not a registry")
                 }
                 try db.execute(sql: SchemaText.sql)
@@ -239,7 +239,7 @@ enum Migrations {
         }, sealedKey: { _ in
             if let key { return key }
             if let made { return made }
-            throw RegistryError(.internalError, reason: "key_missing", field: "keyFile",
+            throw RegistryError(.internalError, reason: .keyMissing, field: "keyFile",
                                 message: "this database must be migrated to schema version \(current), which re-seals its personal data with its key, and there is no key file: name it with --key-file or REGISTRY_KEY_FILE")
         })
         // Rebuilding a table means dropping the old one while other tables refer to it:
@@ -259,13 +259,13 @@ enum Migrations {
             try db.inTransaction(.immediate) {
                 for step in (version + 1)...current {
                     guard let migrate = steps[step] else {
-                        throw RegistryError(.internalError, reason: "schema_too_old",
+                        throw RegistryError(.internalError, reason: .schemaTooOld,
                                             message: "no migration from schema version \(step - 1)")
                     }
                     try migrate(db, context)
                 }
                 if let violation = try Row.fetchOne(db, sql: "PRAGMA foreign_key_check") {
-                    throw RegistryError(.internalError, reason: "migration_failed",
+                    throw RegistryError(.internalError, reason: .migrationFailed,
                                         message: "the migration would break a reference in \(violation[0] as String? ?? "?"): nothing was changed")
                 }
                 try db.execute(sql: "PRAGMA user_version = \(current)")

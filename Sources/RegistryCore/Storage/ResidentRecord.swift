@@ -63,7 +63,7 @@ struct ResidentRecord: Sendable {
     /// The resident with this ID number, or `unknown_resident` on `field`.
     static func require(_ context: OperationContext, idNumber: IDNumber, field: String = "idNumber") throws -> ResidentRecord {
         guard let resident = try find(context, idNumber: idNumber) else {
-            throw RegistryError.notFound("unknown_resident", field: field, "\(field): nobody with ID number \(idNumber.masked) is registered")
+            throw RegistryError.notFound(.unknownResident, field: field, "\(field): nobody with ID number \(idNumber.masked) is registered")
         }
         return resident
     }

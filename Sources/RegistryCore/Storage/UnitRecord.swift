@@ -48,7 +48,7 @@ struct UnitRecord: Sendable {
     /// The unit `unitId`, or `unknown_unit` blamed on `field`.
     static func require(_ db: Database, unitId: String, field: String = "unitId") throws -> UnitRecord {
         guard let unit = try find(db, unitId: unitId) else {
-            throw RegistryError.notFound("unknown_unit", field: field, "\(field): no unit with id \(unitId)")
+            throw RegistryError.notFound(.unknownUnit, field: field, "\(field): no unit with id \(unitId)")
         }
         return unit
     }
