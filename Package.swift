@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", exact: "2.5.0"),
     ],
     targets: [
         // The domain and storage: every operation of the contract, defined once.
@@ -22,6 +24,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             ]
         ),
         // JSON-RPC 2.0 over standard input: a thin adapter over RegistryCore.
@@ -29,12 +32,24 @@ let package = Package(
             name: "RegistryRPC",
             dependencies: ["RegistryCore"]
         ),
-        // The `registry` command line: a thin adapter over RegistryCore and RegistryRPC.
+        // The web service (Hummingbird 2): /rpc, sign-in, pages in Chinese. A thin adapter
+        // over RegistryCore and RegistryRPC, in its own target so that the core's edit-build
+        // loop does not rebuild the HTTP stack.
+        .target(
+            name: "RegistryHTTP",
+            dependencies: [
+                "RegistryCore",
+                "RegistryRPC",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        // The `registry` command line: a thin adapter over RegistryCore, RegistryRPC and RegistryHTTP.
         .executableTarget(
             name: "registry",
             dependencies: [
                 "RegistryCore",
                 "RegistryRPC",
+                "RegistryHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -59,6 +74,13 @@ let package = Package(
             dependencies: ["RegistryCore", "RegistryRPC", .product(name: "Crypto", package: "swift-crypto")],
             // Fixtures are read from the source tree (#filePath), not bundled.
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "RegistryHTTPTests",
+            dependencies: [
+                "RegistryHTTP", "RegistryCore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
         .testTarget(
             name: "RegistryEndToEndTests",

@@ -220,7 +220,13 @@ public final class Registry: Sendable {
     /// - Returns: the result as the contract shows it.
     /// - Throws: ``RegistryError``; the database is then unchanged.
     public func perform(method: String, params: JSONValue?, operator actor: String) throws(RegistryError) -> JSONValue {
-        try performGroup(operator: actor) { group throws(RegistryError) in
+        try perform(method: method, params: params, as: .localAdmin(actor))
+    }
+
+    /// Runs the request `method` for `principal`: its role must permit the method, and the
+    /// objects it touches must lie in the principal's areas (lists leave out the rest).
+    public func perform(method: String, params: JSONValue?, as principal: Principal) throws(RegistryError) -> JSONValue {
+        try performGroup(as: principal) { group throws(RegistryError) in
             try group.perform(method: method, params: params).get()
         }
     }
@@ -255,13 +261,20 @@ public final class Registry: Sendable {
     /// - Throws: what `body` throws (then nothing is committed), or the commit's failure.
     public func performGroup<T>(operator actor: String, isolation: Isolation = .savepoints,
                                 _ body: (Group) throws(RegistryError) -> T) throws(RegistryError) -> T {
+        try performGroup(as: .localAdmin(actor), isolation: isolation, body)
+    }
+
+    /// ``performGroup(operator:isolation:_:)`` for `principal`: every request of the group
+    /// is checked against its role and areas.
+    public func performGroup<T>(as principal: Principal, isolation: Isolation = .savepoints,
+                                _ body: (Group) throws(RegistryError) -> T) throws(RegistryError) -> T {
         try storageErrors {
             var output: Result<T, RegistryError>!
             var isolation = isolation
             while true {
                 let state = Group.State()
                 try pool.writeWithoutTransaction { db in try db.inTransaction(.immediate) {
-                    let group = Group(registry: self, db: db, actor: actor, today: .today(), now: Timestamp.now(),
+                    let group = Group(registry: self, db: db, principal: principal, today: .today(), now: Timestamp.now(),
                                       isolation: isolation, state: state)
                     do throws(RegistryError) {
                         output = .success(try body(group))
@@ -317,6 +330,19 @@ public final class Registry: Sendable {
         }
     }
 
+    /// Runs read-only requests (``PreparedRequest/isReadOnly``) for `principal` on a reader
+    /// connection, in one read transaction: they neither wait for nor block the writer.
+    public func readGroup<T: Sendable>(as principal: Principal, _ body: @escaping @Sendable (Group) -> T) async throws(RegistryError) -> T {
+        do {
+            return try await pool.read { db in
+                body(Group(registry: self, db: db, principal: principal, today: .today(), now: Timestamp.now(),
+                           isolation: .optimistic, state: Group.State()))
+            }
+        } catch {
+            throw RegistryError.fromDatabase(error)
+        }
+    }
+
     /// Runs a bulk load (`body`) with SQLite's sorter spilling to temporary files: the
     /// indexes an import rebuilds at its end are sorted in pieces of the page cache's size,
     /// instead of whole in memory (a million residents' ledger index alone is about 60 MB).
@@ -338,7 +364,10 @@ public final class Registry: Sendable {
     public struct Group {
         let registry: Registry
         let db: Database
-        let actor: String
+        /// Who acts; checked before every request.
+        let principal: Principal
+        /// The principal's username, recorded as `operator`.
+        var actor: String { principal.username }
         /// The local date and the time, read once per transaction: every event of a group
         /// commit is recorded at the same moment.
         let today: CivilDate
@@ -354,8 +383,14 @@ public final class Registry: Sendable {
         }
 
         var context: OperationContext {
-            OperationContext(db: db, settings: registry.settings, actor: actor, today: today, now: now, chainTips: state.chainTips,
+            OperationContext(db: db, settings: registry.settings, principal: principal, today: today, now: now, chainTips: state.chainTips,
                              key: registry.key, keyFile: registry.keyFile)
+        }
+
+        /// The same group, its requests run for `principal` (a group commit serves
+        /// requests of many signed-in users in one transaction).
+        public func acting(as principal: Principal) -> Group {
+            Group(registry: registry, db: db, principal: principal, today: today, now: now, isolation: isolation, state: state)
         }
 
         /// Decodes and runs one request, isolated from the group's others.
@@ -373,6 +408,11 @@ public final class Registry: Sendable {
         private func perform<Request: RegistryRequest>(_ request: Request, context: OperationContext) -> Result<Request.Result, RegistryError> {
             if state.replayNeeded {
                 return .failure(.storage("not run: the group runs again with savepoints"))
+            }
+            do throws(RegistryError) {
+                try Authorization.check(principal, Request.method)
+            } catch {
+                return .failure(error)
             }
             if isolation != .savepoints && !state.savepointsFromNowOn {
                 let changesBefore = db.totalChangesCount

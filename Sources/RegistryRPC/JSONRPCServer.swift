@@ -140,20 +140,46 @@ public final class JSONRPCServer: Sendable {
 
     private func run(_ lines: [PreparedLine]) -> [String] {
         guard lines.contains(where: \.needsDatabase) else { return lines.compactMap(\.answer) }
+        return run([(lines, Principal.localAdmin(actor))])[0]
+    }
+
+    /// Runs the lines of several callers, each for its own principal, in one transaction
+    /// (the group commit of ``GroupCommitter``): the responses of each, after the commit.
+    func run(_ submissions: [(lines: [PreparedLine], principal: Principal)]) -> [[String]] {
+        guard let first = submissions.first else { return [] }
         do {
             // Running only turns prepared lines into responses, so it may run twice
             // (optimistic isolation replays a group with savepoints when it must).
-            return try registry.performGroup(operator: actor, isolation: .optimistic) { group in
-                lines.compactMap { respond($0, in: group) }
+            return try registry.performGroup(as: first.principal, isolation: .optimistic) { group in
+                submissions.map { submission in
+                    let acting = group.acting(as: submission.principal)
+                    return submission.lines.compactMap { respond($0, in: acting) }
+                }
             }
         } catch {
             // The commit failed: nothing of the group is on disk, so no request may claim a
             // result. Answer each request with the storage error instead.
-            return lines.compactMap { $0.failed(with: error) }
+            return submissions.map { $0.lines.compactMap { $0.failed(with: error) } }
         }
     }
 
-    private func respond(_ line: PreparedLine, in group: Registry.Group) -> String? {
+    /// The response to one JSON-RPC request or batch (an HTTP body) for `principal`: reads
+    /// run on a reader connection, anything that writes goes through `committer`, whose one
+    /// transaction serves many callers. `nil` when nothing is to be answered (notifications).
+    public func respond(toBody body: Data, as principal: Principal, committer: GroupCommitter) async -> String? {
+        let line = prepare(.line(body), today: .today())
+        guard line.needsDatabase else { return line.answer }
+        if line.isReadOnly {
+            do {
+                return try await registry.readGroup(as: principal) { group in self.respond(line, in: group) }
+            } catch {
+                return line.failed(with: error)
+            }
+        }
+        return await committer.run(as: principal, { group in self.respond(line, in: group) }, failed: { line.failed(with: $0) })
+    }
+
+    func respond(_ line: PreparedLine, in group: Registry.Group) -> String? {
         switch line {
         case let .answered(text):
             return text
@@ -190,6 +216,15 @@ public final class JSONRPCServer: Sendable {
 }
 
 extension JSONRPCServer.PreparedLine {
+    /// Whether every request in it writes nothing.
+    var isReadOnly: Bool {
+        switch self {
+        case .answered: true
+        case let .request(_, prepared): prepared.isReadOnly
+        case let .batch(members): members.allSatisfy(\.isReadOnly)
+        }
+    }
+
     var needsDatabase: Bool {
         switch self {
         case .answered: false

@@ -31,6 +31,14 @@ public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible
         public var description: String { rawValue }
 
         case alreadyRegistered = "already_registered"
+        case badCredentials = "bad_credentials"
+        case lockedOut = "locked_out"
+        case unknownUser = "unknown_user"
+        case duplicateUser = "duplicate_user"
+        case invalidPassword = "invalid_password"
+        case unknownToken = "unknown_token"
+        case unauthenticated = "unauthenticated"
+        case accountDisabled = "account_disabled"
         case badRows = "bad_rows"
         case bulkFallback = "bulk_fallback"
         case cannotWrite = "cannot_write"

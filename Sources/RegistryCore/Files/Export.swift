@@ -53,6 +53,15 @@ public struct Export {
     /// `to` do not go with it (each could make its position pass events it never got).
     public func ledger(_ registry: Registry, area: String?, from: CivilDate?, to: CivilDate?, after: Int64?,
                        consumer: String? = nil, to sink: OutputSink, operator actor: String) throws(RegistryError) -> Summary {
+        try ledger(registry, area: area, from: from, to: to, after: after, consumer: consumer, to: sink, as: .localAdmin(actor))
+    }
+
+    /// ``ledger(_:area:from:to:after:consumer:to:operator:)`` for `principal`: its role must
+    /// permit exports, and only events of units in its areas are written.
+    public func ledger(_ registry: Registry, area: String?, from: CivilDate?, to: CivilDate?, after: Int64?,
+                       consumer: String? = nil, to sink: OutputSink, as principal: Principal) throws(RegistryError) -> Summary {
+        try Authorization.check(principal, Authorization.ledgerExport)
+        let actor = principal.username
         let consumer = try consumer.map { name throws(RegistryError) in try TextRules.text(name, field: "consumer", maxLength: 64) }
         if consumer != nil {
             for (field, given) in [("after", after != nil), ("from", from != nil), ("to", to != nil)] where given {
@@ -69,7 +78,7 @@ public struct Export {
         var summary = try run(registry, method: "ledger export", actor: actor, sink: sink, filters: { filters }) { db throws(RegistryError) in
             try storageErrors {
                 query = LedgerQuery(area: try area.map { try AreaRecord.require(db, code: $0, field: "area") },
-                                    from: from, to: to, after: start)
+                                    from: from, to: to, after: start, scope: principal)
                 let tip = try HashChain.tip(db, HashChain.ledger)
                 head = tip.seq == 0 ? nil : tip
                 filters = query.auditFilters
@@ -114,6 +123,14 @@ public struct Export {
     /// Exports the roster: who lives where on `asOf`.
     public func roster(_ registry: Registry, asOf: CivilDate, area: String?, migrantOnly: Bool,
                        to sink: OutputSink, operator actor: String) throws(RegistryError) -> Summary {
+        try roster(registry, asOf: asOf, area: area, migrantOnly: migrantOnly, to: sink, as: .localAdmin(actor))
+    }
+
+    /// ``roster(_:asOf:area:migrantOnly:to:operator:)`` for `principal`.
+    public func roster(_ registry: Registry, asOf: CivilDate, area: String?, migrantOnly: Bool,
+                       to sink: OutputSink, as principal: Principal) throws(RegistryError) -> Summary {
+        try Authorization.check(principal, Authorization.ledgerExport)
+        let actor = principal.username
         let key = try registry.requireKey()
         let disclosure = Disclosure(reveal: reveal, key: key)
         var filters: JSONValue = .null
@@ -121,7 +138,7 @@ public struct Export {
         return try run(registry, method: "ledger roster", actor: actor, sink: sink, filters: { filters }) { db throws(RegistryError) in
             try storageErrors {
                 query = RosterQuery(asOf: asOf, area: try area.map { try AreaRecord.require(db, code: $0, field: "area") },
-                                    migrantOnly: migrantOnly)
+                                    migrantOnly: migrantOnly, scope: principal)
                 filters = query.auditFilters
                 return try query.count(db, settings: registry.settings)
             }

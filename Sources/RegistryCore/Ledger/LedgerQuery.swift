@@ -9,6 +9,8 @@ struct LedgerQuery {
     var to: CivilDate?
     /// Only events with a larger `seq`.
     var after: Int64?
+    /// Only events of units in these areas (an account's areas); `nil` for all.
+    var scope: Principal? = nil
 
     /// The event's columns in the CSV's order, the ID number's place holding the resident
     /// row (NULL for a unit's event); then the person's blind index and sealed ID number,
@@ -31,6 +33,10 @@ struct LedgerQuery {
             let condition = area.containsCondition(alias: "e")
             conditions.append(condition.sql)
             arguments += condition.arguments
+        }
+        if let scope = scope?.scopeCondition(alias: "e") {
+            conditions.append(scope.sql)
+            arguments += scope.arguments
         }
         if let from { conditions.append("e.date >= ?"); arguments += [from.description] }
         if let to { conditions.append("e.date <= ?"); arguments += [to.description] }

@@ -7,6 +7,8 @@ struct RosterQuery {
     var asOf: CivilDate
     var area: AreaRecord?
     var migrantOnly: Bool
+    /// Only people living in these areas (an account's areas); `nil` for all.
+    var scope: Principal? = nil
 
     /// Where the sealed ID number's columns are, for ``Export``'s byte path.
     static let csvLayout = CSVLayout(columns: 12, idNumber: 0, birthDate: 3, boolean: 5, idIndex: 12, idCipher: 13)
@@ -19,6 +21,10 @@ struct RosterQuery {
             let condition = area.containsCondition(alias: "u")
             conditions.append(condition.sql)
             arguments += condition.arguments
+        }
+        if let scope = scope?.scopeCondition(alias: "u") {
+            conditions.append(scope.sql)
+            arguments += scope.arguments
         }
         if migrantOnly { conditions.append(migrant) }
         let sql = """

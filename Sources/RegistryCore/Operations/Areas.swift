@@ -48,6 +48,7 @@ public struct AddArea: RegistryRequest {
 /// `area.list`: every area (the county included), or the areas directly under `parent`.
 public struct ListAreas: RegistryRequest {
     public static let method = "area.list"
+    public var isReadOnly: Bool { true }
     public enum CodingKeys: String, CodingKey, CaseIterable { case parent }
 
     public var parent: String?

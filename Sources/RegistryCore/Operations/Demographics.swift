@@ -8,6 +8,7 @@ import GRDB
 /// provinces most migrants come from (by count, then code).
 public struct Demographics: RegistryRequest {
     public static let method = "analysis.demographics"
+    public var isReadOnly: Bool { true }
     public enum CodingKeys: String, CodingKey, CaseIterable { case level, asOf, threshold, parent }
 
     public var level: AreaLevel

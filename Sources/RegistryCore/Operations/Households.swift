@@ -20,6 +20,7 @@ public struct CreateHousehold: RegistryRequest {
     public func execute(in context: OperationContext) throws -> Result {
         let db = context.db
         let unit = try UnitRecord.require(db, unitId: unitId)
+        try context.requireInside(unit)
         guard unit.closedOn == nil else {
             throw RegistryError.conflict(.unitClosed, field: "unitId", "unitId: \(unitId) was closed on \(unit.closedOn!)")
         }
@@ -65,6 +66,7 @@ enum HouseholdMembership {
 /// `household.get`: a household's unit and its members who live there now.
 public struct GetHousehold: RegistryRequest {
     public static let method = "household.get"
+    public var isReadOnly: Bool { true }
     public enum CodingKeys: String, CodingKey, CaseIterable { case householdId }
 
     public var householdId: Int64
@@ -87,6 +89,7 @@ public struct GetHousehold: RegistryRequest {
         let db = context.db
         let unitRow = try HouseholdMembership.unit(of: householdId, db, field: "householdId")
         let unit = try UnitRecord.find(db, id: unitRow)!
+        try context.requireInside(unit, field: "householdId")
         // Members are the people of the household whose open residence is in its unit:
         // someone who moved away is no longer counted, without rewriting any row.
         let rows = try db.cachedRows(sql: """

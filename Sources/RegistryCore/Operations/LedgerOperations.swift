@@ -4,6 +4,7 @@ import GRDB
 /// date range, after the `seq` cursor `after`. ID numbers masked unless revealed with a purpose.
 public struct LedgerEvents: RegistryRequest {
     public static let method = "ledger.events"
+    public var isReadOnly: Bool { reveal != true }
     public enum CodingKeys: String, CodingKey, CaseIterable { case area, from, to, after, limit, reveal, purpose }
 
     public var area: String?
@@ -24,7 +25,7 @@ public struct LedgerEvents: RegistryRequest {
         let reveal = try Reveal(reveal: reveal, purpose: purpose)
         let limit = (limit ?? .standard).value
         let query = LedgerQuery(area: try area.map { try AreaRecord.require(context.db, code: $0, field: "area") },
-                                from: from, to: to, after: after)
+                                from: from, to: to, after: after, scope: context.principal)
         let (sql, arguments) = query.sql(limit: limit + 1)
         let disclosure = Disclosure(reveal: reveal.reveal, key: try context.sealingKey())
         let rows = try context.db.cachedRows(sql: sql, arguments: arguments).map { row throws(RegistryError) in
@@ -41,6 +42,7 @@ public struct LedgerEvents: RegistryRequest {
 /// `migrantOnly: false`. ID numbers masked unless revealed with a purpose.
 public struct LedgerRoster: RegistryRequest {
     public static let method = "ledger.roster"
+    public var isReadOnly: Bool { reveal != true }
     public enum CodingKeys: String, CodingKey, CaseIterable { case asOf, area, migrantOnly, reveal, purpose }
 
     public var asOf: CivilDate
@@ -57,7 +59,7 @@ public struct LedgerRoster: RegistryRequest {
     public func execute(in context: OperationContext) throws -> Result {
         let reveal = try Reveal(reveal: reveal, purpose: purpose)
         let query = RosterQuery(asOf: asOf, area: try area.map { try AreaRecord.require(context.db, code: $0, field: "area") },
-                                migrantOnly: migrantOnly ?? true)
+                                migrantOnly: migrantOnly ?? true, scope: context.principal)
         let (sql, arguments) = query.sql(settings: context.settings)
         let disclosure = Disclosure(reveal: reveal.reveal, key: try context.sealingKey())
         let rows = try context.db.cachedRows(sql: sql, arguments: arguments).map { row throws(RegistryError) in
@@ -71,6 +73,7 @@ public struct LedgerRoster: RegistryRequest {
 /// `audit.list`: the audit trail of reveals and exports, paged by `seq`.
 public struct ListAudit: RegistryRequest {
     public static let method = "audit.list"
+    public var isReadOnly: Bool { true }
     public enum CodingKeys: String, CodingKey, CaseIterable { case after, limit }
 
     public var after: Int64?

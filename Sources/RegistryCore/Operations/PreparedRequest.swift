@@ -6,6 +6,8 @@
 public struct PreparedRequest: Sendable {
     /// The method it came from.
     public let method: String
+    /// Whether it writes nothing, so that it may run on a reader connection.
+    public let isReadOnly: Bool
     private let body: @Sendable (Registry.Group) -> Result<JSONValue, RegistryError>
 
     /// Decodes `params` for `method`.
@@ -22,7 +24,7 @@ public struct PreparedRequest: Sendable {
                                                           today: CivilDate) -> Result<PreparedRequest, RegistryError> {
         do {
             let request = try RequestDecoding.decode(type, params: params, today: today)
-            return .success(PreparedRequest(method: method) { group in group.perform(request).map { $0.json } })
+            return .success(PreparedRequest(method: method, isReadOnly: request.isReadOnly) { group in group.perform(request).map { $0.json } })
         } catch {
             return .failure(error)
         }

@@ -35,6 +35,7 @@ struct RateCounts: Sendable {
 /// level on `asOf`, one row per area even when it has no rental units.
 public struct RegistrationRate: RegistryRequest {
     public static let method = "metrics.registrationRate"
+    public var isReadOnly: Bool { true }
     public enum CodingKeys: String, CodingKey, CaseIterable { case level, asOf, parent }
 
     public var level: AreaLevel
@@ -72,6 +73,7 @@ public struct RegistrationRate: RegistryRequest {
 /// months (the day kept, or the month's last day when shorter), while not after `to`.
 public struct RegistrationTrend: RegistryRequest {
     public static let method = "metrics.trend"
+    public var isReadOnly: Bool { true }
     public enum CodingKeys: String, CodingKey, CaseIterable { case area, from, to, step }
 
     /// The most points one request may ask for (weekly over about 20 years).

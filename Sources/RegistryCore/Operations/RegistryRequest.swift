@@ -16,9 +16,17 @@ public protocol RegistryRequest: Decodable, Sendable {
     /// The JSON-RPC method name, such as `unit.add`.
     static var method: String { get }
 
+    /// Whether the request writes nothing (no change, no event, no audit entry): then it
+    /// may run on a reader connection, beside the writer. A reveal writes its audit entry.
+    var isReadOnly: Bool { get }
+
     /// Runs the operation. Called inside a transaction (or savepoint) that is rolled back
     /// when this throws, so a refused request changes nothing.
     func execute(in context: OperationContext) throws -> Result
+}
+
+extension RegistryRequest {
+    public var isReadOnly: Bool { false }
 }
 
 /// What an operation runs with: the open transaction and who is acting, when.
@@ -26,8 +34,11 @@ public struct OperationContext {
     /// The connection, inside the request's transaction or savepoint.
     public let db: Database
     public let settings: RegistrySettings
-    /// Who acts (`--operator`, `REGISTRY_OPERATOR`), recorded on every event and audit entry.
-    public let actor: String
+    /// Who acts: role and areas, checked by the operation for the objects it touches.
+    public let principal: Principal
+    /// Who acts (`--operator`, `REGISTRY_OPERATOR`, the signed-in username), recorded on
+    /// every event and audit entry.
+    public var actor: String { principal.username }
     /// The local date, for ID-number birth-date checks.
     public let today: CivilDate
     /// When the request runs (RFC 3339, UTC), for `recorded_at` and audit `at`.

@@ -46,6 +46,9 @@ public struct RegisterResident: RegistryRequest {
             throw RegistryError.invalid("movedIn", "\(movedIn) is before the person's birth date", reason: .invalidDate)
         }
         let unit = try UnitRecord.require(db, unitId: unitId)
+        // Moving in from outside the account's areas (a transfer) is allowed: the unit moved
+        // into is the one that must be inside.
+        try context.requireInside(unit)
         if let closedOn = unit.closedOn {
             throw RegistryError.conflict(.unitClosed, field: "unitId", "unitId: \(unitId) was closed on \(closedOn)")
         }
@@ -126,11 +129,12 @@ public struct MoveOutResident: RegistryRequest {
         guard let open = try person.openResidence(db) else {
             throw RegistryError.conflict(.noOpenResidence, field: "idNumber", "idNumber: \(idNumber.masked) has no open residence to move out of")
         }
+        let unit = try UnitRecord.find(db, id: open.unit)!
+        try context.requireInside(unit, field: "idNumber")
         guard date >= open.movedIn else {
             throw RegistryError.invalid("date", "\(date) is before the move-in date \(open.movedIn)", reason: .invalidDate)
         }
         try db.cachedExecute(sql: "UPDATE residence SET moved_out = ? WHERE id = ?", arguments: [date.description, open.id])
-        let unit = try UnitRecord.find(db, id: open.unit)!
         try LedgerEvent.person(.moveOut, person, at: unit, on: date, settings: context.settings).append(in: context)
         return Result(idNumber: idNumber.masked)
     }
@@ -141,6 +145,7 @@ public struct MoveOutResident: RegistryRequest {
 /// and writes an audit entry naming the person.
 public struct GetResident: RegistryRequest {
     public static let method = "resident.get"
+    public var isReadOnly: Bool { reveal != true }
     public enum CodingKeys: String, CodingKey, CaseIterable { case idNumber, reveal, purpose }
 
     public var idNumber: IDNumber
@@ -171,9 +176,14 @@ public struct GetResident: RegistryRequest {
         let db = context.db
         let person = try ResidentRecord.require(context, idNumber: idNumber)
         let rows = try db.cachedRows(sql: """
-            SELECT u.unit_id, x.moved_in, x.moved_out, u.subdistrict FROM residence x JOIN unit u ON u.id = x.unit
+            SELECT u.unit_id, x.moved_in, x.moved_out, u.subdistrict, u.grid, u.community FROM residence x JOIN unit u ON u.id = x.unit
             WHERE x.resident = ? ORDER BY x.moved_in, x.id
             """, arguments: [person.id])
+        // The residence concerned: the open one, else the latest. It must be in the account's areas.
+        if let concerned = rows.last(where: { $0[2] as String? == nil }) ?? rows.last,
+           !context.principal.contains(grid: concerned[4], community: concerned[5], subdistrict: concerned[3]) {
+            throw Authorization.outOfArea("this person", field: "idNumber")
+        }
         // Judged against the open residence's subdistrict, else the latest one's.
         let subdistrict: String = rows.last.map { $0[3] } ?? ""
         let migrant = context.settings.isMigrant(hukouCode: person.hukouCode, subdistrict: subdistrict)
@@ -193,6 +203,7 @@ public struct GetResident: RegistryRequest {
 /// (so it needs the key: the masked number is made from the sealed one).
 public struct FindResidents: RegistryRequest {
     public static let method = "resident.find"
+    public var isReadOnly: Bool { true }
     public enum CodingKeys: String, CodingKey, CaseIterable { case name, unitId, area, migrant, limit, after }
 
     public var name: String?
@@ -247,6 +258,17 @@ public struct FindResidents: RegistryRequest {
                                       WHERE lx.resident = r.id ORDER BY lx.moved_in DESC, lx.id DESC LIMIT 1), '')
             """
         let migrantSQL = context.settings.migrantSQL(hukou: "r.hukou_code", subdistrict: latestSubdistrict)
+        // An account with areas sees the people whose open residence, else latest, is in them.
+        var latestJoin = ""
+        if let scope = context.principal.scopeCondition(grid: "coalesce(ou.grid, lu.grid)", community: "coalesce(ou.community, lu.community)",
+                                                        subdistrict: "coalesce(ou.subdistrict, lu.subdistrict)") {
+            latestJoin = """
+                LEFT JOIN unit lu ON o.id IS NULL AND lu.id = (SELECT lx.unit FROM residence lx WHERE lx.resident = r.id
+                                                               ORDER BY lx.moved_in DESC, lx.id DESC LIMIT 1)
+                """
+            conditions.append(scope.sql)
+            arguments += scope.arguments
+        }
         if let migrant {
             conditions.append("\(migrantSQL) = ?")
             arguments += [migrant]
@@ -257,6 +279,7 @@ public struct FindResidents: RegistryRequest {
             FROM resident r
             LEFT JOIN residence o ON o.resident = r.id AND o.moved_out IS NULL
             LEFT JOIN unit ou ON ou.id = o.unit
+            \(latestJoin)
             WHERE \(conditions.joined(separator: " AND "))
             ORDER BY r.id LIMIT ?
             """, arguments: arguments)

@@ -37,6 +37,9 @@ public struct AddUnit: RegistryRequest {
         guard area.level == .grid else {
             throw RegistryError.invalid("grid", "\(grid) is a \(area.level.rawValue), not a grid")
         }
+        guard context.principal.contains(grid: grid, community: area.community ?? "", subdistrict: area.subdistrict ?? "") else {
+            throw Authorization.outOfArea("grid \(grid)", field: "grid")
+        }
         let address = try TextRules.text(address, field: "address", maxLength: 500, multiline: true)
         let landlordName = try landlord.map { l throws(RegistryError) in try TextRules.text(l.name, field: "landlord.name") }
         let landlordPhone = try landlord?.phone.map { p throws(RegistryError) in try TextRules.phone(p, field: "landlord.phone") }
@@ -105,6 +108,7 @@ public struct RegisterUnit: RegistryRequest {
 
     public func execute(in context: OperationContext) throws -> UnitStatusResult {
         let unit = try UnitRecord.require(context.db, unitId: unitId)
+        try context.requireInside(unit)
         guard unit.kind == .rental else {
             throw RegistryError.conflict(.notARental, field: "unitId", "unitId: \(unitId) is owner-occupied; only rental units are registered")
         }
@@ -137,6 +141,7 @@ public struct CloseUnit: RegistryRequest {
     public func execute(in context: OperationContext) throws -> UnitStatusResult {
         let db = context.db
         let unit = try UnitRecord.require(db, unitId: unitId)
+        try context.requireInside(unit)
         guard unit.closedOn == nil else {
             throw RegistryError.conflict(.unitClosed, field: "unitId", "unitId: \(unitId) was closed on \(unit.closedOn!) already")
         }
@@ -158,6 +163,7 @@ public struct CloseUnit: RegistryRequest {
 /// `unit.get`: a unit with the people living there now (ID numbers masked).
 public struct GetUnit: RegistryRequest {
     public static let method = "unit.get"
+    public var isReadOnly: Bool { true }
     public enum CodingKeys: String, CodingKey, CaseIterable { case unitId }
 
     public var unitId: String
@@ -180,6 +186,7 @@ public struct GetUnit: RegistryRequest {
 
     public func execute(in context: OperationContext) throws -> Result {
         let unit = try UnitRecord.require(context.db, unitId: unitId)
+        try context.requireInside(unit)
         let rows = try context.db.cachedRows(sql: """
             SELECT r.id_index, r.id_cipher, r.name, x.moved_in FROM residence x JOIN resident r ON r.id = x.resident
             WHERE x.unit = ? AND x.moved_out IS NULL ORDER BY x.moved_in, x.id

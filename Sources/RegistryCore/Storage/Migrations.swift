@@ -9,7 +9,7 @@ import GRDB
 /// was. A database from a newer program is refused rather than guessed at.
 enum Migrations {
     /// The version that `schema.sql` describes.
-    static let current = 6
+    static let current = 7
 
     /// The ledger's chain as schema version 2 defined it: plain SHA-256 over the ID number
     /// in the clear.
@@ -187,6 +187,13 @@ enum Migrations {
                 INSERT INTO registry (id, county_code, county_name, migrant_scope, created_at, key_check)
                 SELECT id, county_code, county_name, migrant_scope, created_at, coalesce(key_check, '\(key.checkValue)') FROM registry_v2
                 """)
+        },
+        // 7: accounts of the web service: users, their areas, API tokens, sessions and
+        // failed sign-ins (new tables only).
+        7: { db, _ in
+            for table in ["account", "account_area", "api_token", "web_session", "login_failure"] {
+                try createMissing(SchemaText.statements(of: table), db)
+            }
         },
     ]
 

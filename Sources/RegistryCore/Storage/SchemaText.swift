@@ -304,5 +304,53 @@ CREATE TABLE export_consumer (
     area         TEXT REFERENCES area(code),
     mac          TEXT NOT NULL CHECK (length(mac) = 64)
 ) WITHOUT ROWID;
+
+-- Accounts of the web service (schema version 7). The command line and `serve --stdio`
+-- act for whoever holds the database and its key file, as an administrator; the web
+-- service acts only for a signed-in account. An account has one role and, optionally,
+-- areas (any level) that limit what it may see and change; without areas, the whole
+-- county. Passwords are stored only as bcrypt hashes (cost 12); API tokens and session
+-- ids (256-bit random) only as SHA-256 hashes.
+CREATE TABLE account (
+    id            INTEGER PRIMARY KEY,
+    username      TEXT NOT NULL UNIQUE CHECK (length(username) BETWEEN 3 AND 32 AND username NOT GLOB '*[^a-z0-9._-]*'),
+    display_name  TEXT,
+    role          TEXT NOT NULL CHECK ((role = 'admin' OR role = 'clerk' OR role = 'liaison' OR role = 'viewer')),
+    password_hash TEXT NOT NULL CHECK (length(password_hash) = 60),
+    disabled      INTEGER NOT NULL DEFAULT 0 CHECK ((disabled = 0 OR disabled = 1)),
+    created_at    TEXT NOT NULL
+);
+CREATE TABLE account_area (
+    account     INTEGER NOT NULL REFERENCES account(id),
+    area        TEXT NOT NULL REFERENCES area(code),
+    PRIMARY KEY (account, area)
+) WITHOUT ROWID;
+CREATE TABLE api_token (
+    id          INTEGER PRIMARY KEY,
+    account     INTEGER NOT NULL REFERENCES account(id),
+    token_hash  BLOB NOT NULL UNIQUE CHECK (length(token_hash) = 32),
+    label       TEXT,
+    created_at  TEXT NOT NULL,
+    expires_at  TEXT,
+    revoked_at  TEXT
+);
+CREATE INDEX api_token_account ON api_token(account);
+-- A signed-in browser: the hash of its session id, its CSRF token, and when it signed in
+-- and was last seen (a session ends 30 minutes after its last request, or 8 hours after
+-- signing in).
+CREATE TABLE web_session (
+    id_hash      BLOB PRIMARY KEY NOT NULL CHECK (length(id_hash) = 32),
+    account      INTEGER NOT NULL REFERENCES account(id),
+    csrf         TEXT NOT NULL CHECK (length(csrf) = 64),
+    created_at   TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX web_session_account ON web_session(account);
+-- Failed sign-ins, for the lockout (5 within 15 minutes lock the username for 15 minutes).
+CREATE TABLE login_failure (
+    username    TEXT NOT NULL,
+    at          TEXT NOT NULL
+);
+CREATE INDEX login_failure_username ON login_failure(username, at);
 """#
 }
