@@ -27,7 +27,7 @@ public enum Authorization {
         case .clerk:
             return method != "area.add" && method != "audit.list"
         case .liaison:
-            return ["unit.get", "household.get", "resident.get", "resident.find", ledgerExport].contains(method)
+            return ["unit.get", "unit.find", "household.get", "resident.get", "resident.find", ledgerExport].contains(method)
                 || method.hasPrefix("ledger.") || method.hasPrefix("worklist.")
         case .viewer:
             return false

@@ -125,6 +125,12 @@ public struct PageLimit: Decodable, Sendable {
 
     private init(checked value: Int) { self.value = value }
 
+    /// A page size given in code: 1 to 1000, else `invalid_params` on `limit`.
+    public init(_ value: Int) throws(RegistryError) {
+        guard (1...1000).contains(value) else { throw RegistryError.invalid("limit", "must be 1 to 1000, not \(value)") }
+        self.value = value
+    }
+
     public init(from decoder: any Decoder) throws {
         let value = try decoder.singleValueContainer().decode(Int.self)
         guard (1...1000).contains(value) else {

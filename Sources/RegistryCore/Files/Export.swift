@@ -11,7 +11,7 @@ import GRDB
 /// with the number of records written. Rows are written as they come, so memory does not
 /// grow with the ledger; sealed ID numbers are opened in Swift as each row is written
 /// (never in SQL, so a sort's temporary file holds only sealed values).
-public struct Export {
+public struct Export: Sendable {
     public enum Format: String, Sendable {
         case csv, ndjson
     }

@@ -48,6 +48,15 @@ public enum JSONValue: Sendable, Equatable {
         }
     }
 
+    /// A number as a `Double` (an integer too).
+    public var doubleValue: Double? {
+        switch self {
+        case let .double(d): d
+        case let .int(i): Double(i)
+        default: nil
+        }
+    }
+
     public var arrayValue: [JSONValue]? {
         if case let .array(a) = self { return a }
         return nil
