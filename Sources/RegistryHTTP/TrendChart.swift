@@ -26,7 +26,8 @@ enum TrendChart {
         }
         let labelEvery = max(1, points.count / 6)
         for (index, point) in points.enumerated() where index % labelEvery == 0 || index == points.count - 1 {
-            svg += "<text x=\"\(x(index) - 18)\" y=\"\(height - 12)\">\(HTML.escape(String(point.date.prefix(7))))</text>"
+            let anchor = index == 0 ? "start" : index == points.count - 1 ? "end" : "middle"
+            svg += "<text x=\"\(x(index))\" y=\"\(height - 12)\" text-anchor=\"\(anchor)\">\(HTML.escape(String(point.date.prefix(7))))</text>"
         }
         return svg + "</svg>"
     }
