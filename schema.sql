@@ -347,3 +347,18 @@ CREATE TABLE login_failure (
     at          TEXT NOT NULL
 );
 CREATE INDEX login_failure_username ON login_failure(username, at);
+
+-- Rental units in the order they became known (schema version 8): the worklist of rentals
+-- known but not registered reads the oldest first and stops after a page.
+CREATE INDEX unit_rental_discovered ON unit(discovered_on, unit_id) WHERE kind = 'rental';
+-- What each import wrote (schema version 8): an import is one transaction, so its events
+-- are one unbroken range of seq. Timeliness leaves these events out: they were recorded
+-- elsewhere first.
+CREATE TABLE import_run (
+    first_seq   INTEGER PRIMARY KEY,
+    last_seq    INTEGER NOT NULL,
+    at          TEXT NOT NULL,
+    operator    TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK ((kind = 'areas' OR kind = 'units' OR kind = 'residents')),
+    CHECK (last_seq >= first_seq)
+);

@@ -36,13 +36,15 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
+        // Async reads only: a blocking read here would hold one of the few cooperative
+        // threads while waiting for a reader connection, and under load stall them all.
         if let id = request.cookies[HTTPService.sessionCookie]?.value, id.count == 64 {
-            context.session = try? registry.session(id: id)
+            context.session = try? await registry.sessionAsync(id: id)
             context.sessionId = context.session == nil ? nil : id
         }
         if context.session == nil, let header = request.headers[.authorization], header.hasPrefix("Bearer ") {
             let token = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
-            if token.count == 64 { context.tokenPrincipal = try? registry.principal(forToken: token) }
+            if token.count == 64 { context.tokenPrincipal = try? await registry.principalAsync(forToken: token) }
         }
         return try await next(request, context)
     }

@@ -16,7 +16,9 @@ struct SessionRoutes {
             let form = try await FormData.read(request, context: context)
             let username = form["username"] ?? ""
             do {
-                let (id, _) = try service.registry.signIn(username: username, password: form.fields["password"] ?? "")
+                let registry = service.registry, password = form.fields["password"] ?? ""
+                // bcrypt takes a quarter of a second: off the cooperative threads.
+                let (id, _) = try await Blocking.run { () throws(RegistryError) in try registry.signIn(username: username, password: password) }
                 var response = Self.redirect("/")
                 response.headers[.setCookie] = cookie(id, maxAge: nil)
                 return response
@@ -31,7 +33,8 @@ struct SessionRoutes {
             let form = try await FormData.read(request, context: context)
             guard let session = context.session, let id = context.sessionId else { return Self.redirect("/login") }
             guard form["csrf"] == session.csrf else { return PageRoutes.forbidden(session) }
-            try? service.registry.endSession(id: id)
+            let registry = service.registry
+            try? await Blocking.run { () throws(RegistryError) in try registry.endSession(id: id) }
             var response = Self.redirect("/login")
             response.headers[.setCookie] = cookie("", maxAge: 0)
             return response

@@ -231,6 +231,23 @@ extension Registry {
         }
     }
 
+    /// ``principal(forToken:now:)`` from async code: an async read, which never blocks a
+    /// cooperative thread while it waits for a reader connection.
+    public func principalAsync(forToken token: String, now: Date = Date()) async throws(RegistryError) -> Principal? {
+        let digest = Accounts.digest(token), at = Timestamp.format(now)
+        do {
+            return try await pool.read { db in
+                guard let account = try Int64.fetchOne(db, sql: """
+                    SELECT t.account FROM api_token t JOIN account a ON a.id = t.account
+                    WHERE t.token_hash = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?) AND a.disabled = 0
+                    """, arguments: [digest, at]) else { return nil }
+                return try Self.principal(account: account, db)
+            }
+        } catch {
+            throw RegistryError.fromDatabase(error)
+        }
+    }
+
     static func principal(account: Int64, _ db: Database) throws -> Principal? {
         guard let row = try Row.fetchOne(db, sql: "SELECT username, role FROM account WHERE id = ? AND disabled = 0", arguments: [account]) else {
             return nil
@@ -326,6 +343,34 @@ extension Registry {
         }
         guard let principal = try read({ db in try Self.principal(account: row[0], db) }) else { return nil }
         return WebSession(principal: principal, displayName: row[4], csrf: row[1])
+    }
+
+    /// ``session(id:now:)`` from async code (async reads and write).
+    public func sessionAsync(id: String, now: Date = Date()) async throws(RegistryError) -> WebSession? {
+        let digest = Accounts.digest(id)
+        let idleCutoff = Timestamp.format(now.addingTimeInterval(-Accounts.idleLimit))
+        let absoluteCutoff = Timestamp.format(now.addingTimeInterval(-Accounts.absoluteLimit))
+        let touchBefore = Timestamp.format(now.addingTimeInterval(-60)), at = Timestamp.format(now)
+        do {
+            let found: (WebSession, Bool)? = try await pool.read { db in
+                guard let row = try Row.fetchOne(db, sql: """
+                    SELECT s.account, s.csrf, s.created_at, s.last_seen_at, a.display_name FROM web_session s
+                    JOIN account a ON a.id = s.account WHERE s.id_hash = ? AND a.disabled = 0
+                    """, arguments: [digest]) else { return nil }
+                guard (row[3] as String) > idleCutoff, (row[2] as String) > absoluteCutoff,
+                      let principal = try Self.principal(account: row[0], db) else { return nil }
+                return (WebSession(principal: principal, displayName: row[4], csrf: row[1]), (row[3] as String) < touchBefore)
+            }
+            guard let (session, stale) = found else { return nil }
+            if stale {
+                try await pool.write { db in
+                    try db.execute(sql: "UPDATE web_session SET last_seen_at = ? WHERE id_hash = ?", arguments: [at, digest])
+                }
+            }
+            return session
+        } catch {
+            throw RegistryError.fromDatabase(error)
+        }
     }
 
     /// Ends a session (signing out).

@@ -64,6 +64,7 @@ struct BulkResidentLoad {
         }
         do {
             return try registry.performGroup(operator: actor, isolation: .allOrNothing) { group throws(RegistryError) -> Int in
+                let importStart = try ImportRun.start(in: group)
                 let deferred = try DeferredSchema.drop(CSVImport.deferredIndexes[.residents] ?? [], in: group)
                 let counts = try SuspendedPopulationCounts.suspendIfNobodyLives(in: group)
                 // One transaction of any size spills dirty pages to the WAL anyway: the
@@ -90,6 +91,7 @@ struct BulkResidentLoad {
                 }
                 try counts?.resume(in: group)
                 try deferred.rebuild(in: group)
+                try ImportRun.finish(.residents, since: importStart, in: group)
                 return done
             }
         } catch {

@@ -131,6 +131,7 @@ public struct CSVImport {
             // All or nothing: any bad row rolls the whole transaction back, so rows need no
             // savepoints of their own.
             rows = try registry.performGroup(operator: actor, isolation: .allOrNothing) { group throws(RegistryError) -> Int in
+            let importStart = try ImportRun.start(in: group)
             let deferred = try DeferredSchema.drop(Self.deferredIndexes[kind] ?? [], in: group)
             var done = 0
             while true {
@@ -168,6 +169,7 @@ public struct CSVImport {
             }
             if badCount > 0 { throw RegistryError(.invalidParams, reason: .badRows, message: "\(badCount) bad rows") }
             try deferred.rebuild(in: group)
+            try ImportRun.finish(kind, since: importStart, in: group)
             return done
             }
         } catch {

@@ -69,6 +69,7 @@ public enum Methods {
         RegisterResident.self, MoveOutResident.self, GetResident.self, FindResidents.self,
         RegistrationRate.self, RegistrationTrend.self, Demographics.self,
         LedgerEvents.self, LedgerRoster.self, ListAudit.self,
+        UnregisteredUnits.self, PermitEligible.self, Duplicates.self, Timeliness.self, LedgerDiff.self,
     ]
 
     private static let byName: [String: any RegistryRequest.Type] =

@@ -9,7 +9,7 @@ import GRDB
 /// was. A database from a newer program is refused rather than guessed at.
 enum Migrations {
     /// The version that `schema.sql` describes.
-    static let current = 7
+    static let current = 8
 
     /// The ledger's chain as schema version 2 defined it: plain SHA-256 over the ID number
     /// in the clear.
@@ -193,6 +193,14 @@ enum Migrations {
         7: { db, _ in
             for table in ["account", "account_area", "api_token", "web_session", "login_failure"] {
                 try createMissing(SchemaText.statements(of: table), db)
+            }
+        },
+        // 8: the worklists: rental units in the order they became known, and the ranges of
+        // events written by imports.
+        8: { db, _ in
+            try db.withPageCache {
+                try createMissing(SchemaText.statements(of: "import_run"), db)
+                try createMissing(SchemaText.statements(of: "unit").filter { $0.contains("unit_rental_discovered") }, db)
             }
         },
     ]

@@ -1,0 +1,107 @@
+import Foundation
+import GRDB
+
+/// `ledger.diff`: who came, who left and who moved within an area between two days — the
+/// police liaison's weekly reconciliation. Compares the people living in the area on
+/// `from` with those living there on `to` (migrants only unless `migrantOnly: false`):
+/// `arrived` (there on `to`, not on `from`), `left` (on `from`, not on `to`), `moved` (on
+/// both days, at different units; `date` is the move-in of the residence on `to`). Masked
+/// unless revealed with a purpose; a reveal is audited as an export of all three lists.
+public struct LedgerDiff: RegistryRequest {
+    public static let method = "ledger.diff"
+    public var isReadOnly: Bool { reveal != true }
+    public enum CodingKeys: String, CodingKey, CaseIterable { case from, to, area, migrantOnly, reveal, purpose }
+
+    public var from: CivilDate
+    public var to: CivilDate
+    public var area: String?
+    public var migrantOnly: Bool?
+    public var reveal: Bool?
+    public var purpose: String?
+
+    /// One change: `arrived`, `left` or `moved`.
+    public struct Change: Sendable {
+        public var change: String, idNumber: String, name: String, unitId: String, fromUnitId: String?, date: String?
+    }
+
+    public struct Result: JSONRepresentable {
+        public var changes: [Change]
+        public var json: JSONValue {
+            func list(_ kind: String, _ item: (Change) -> JSONValue) -> JSONValue { .array(changes.filter { $0.change == kind }.map(item)) }
+            return .object([
+                ("arrived", list("arrived") { .object([("idNumber", .string($0.idNumber)), ("name", .string($0.name)), ("unitId", .string($0.unitId)), ("movedIn", .optional($0.date))]) }),
+                ("left", list("left") { .object([("idNumber", .string($0.idNumber)), ("name", .string($0.name)), ("unitId", .string($0.unitId)), ("movedOut", .optional($0.date))]) }),
+                ("moved", list("moved") { .object([("idNumber", .string($0.idNumber)), ("name", .string($0.name)), ("fromUnitId", .optional($0.fromUnitId)), ("toUnitId", .string($0.unitId)), ("date", .optional($0.date))]) }),
+            ])
+        }
+
+        /// The CSV and spreadsheet columns.
+        public static let csvHeader = ["change", "id_number", "name", "unit_id", "from_unit_id", "date"]
+
+        public var csvRows: [[String]] {
+            changes.map { [$0.change, $0.idNumber, $0.name, $0.unitId, $0.fromUnitId ?? "", $0.date ?? ""] }
+        }
+    }
+
+    struct Living {
+        var unitId: String, movedIn: String, movedOut: String?, name: String, index: Data, cipher: Data
+    }
+
+    public func execute(in context: OperationContext) throws -> Result {
+        let reveal = try Reveal(reveal: reveal, purpose: purpose)
+        guard from <= to else { throw RegistryError.invalid("to", "\(to) is before from \(from)", reason: .invalidDate) }
+        let record = try area.map { try AreaRecord.require(context.db, code: $0, field: "area") }
+        let before = try living(context, on: from, area: record)
+        let after = try living(context, on: to, area: record)
+        let disclosure = Disclosure(reveal: reveal.reveal, key: try context.sealingKey())
+        func number(_ person: Living) throws(RegistryError) -> String { try disclosure.idNumber(cipher: person.cipher, index: person.index) }
+        var changes: [Change] = []
+        for (resident, now) in after.sorted(by: { ($0.value.unitId, $0.key) < ($1.value.unitId, $1.key) }) {
+            if let then = before[resident] {
+                if then.unitId != now.unitId {
+                    changes.append(Change(change: "moved", idNumber: try number(now), name: now.name, unitId: now.unitId, fromUnitId: then.unitId, date: now.movedIn))
+                }
+            } else {
+                changes.append(Change(change: "arrived", idNumber: try number(now), name: now.name, unitId: now.unitId, fromUnitId: nil, date: now.movedIn))
+            }
+        }
+        for (resident, then) in before.sorted(by: { ($0.value.unitId, $0.key) < ($1.value.unitId, $1.key) }) where after[resident] == nil {
+            changes.append(Change(change: "left", idNumber: try number(then), name: then.name, unitId: then.unitId, fromUnitId: nil, date: then.movedOut))
+        }
+        changes.sort { Self.order($0.change) < Self.order($1.change) }
+        if reveal.reveal {
+            try AuditEntry(action: .export, purpose: reveal.purpose, method: Self.method,
+                           filters: .object([("from", .string(from.description)), ("to", .string(to.description)), ("area", .optional(area)),
+                                             ("migrantOnly", .bool(migrantOnly ?? true))]), count: changes.count)
+                .append(context.db, actor: context.actor, at: context.now, key: context.key)
+        }
+        return Result(changes: changes)
+    }
+
+    private static func order(_ change: String) -> Int { change == "arrived" ? 0 : change == "left" ? 1 : 2 }
+
+    /// Who lives in the area (and the account's areas) on `day`, by resident row.
+    private func living(_ context: OperationContext, on day: CivilDate, area: AreaRecord?) throws -> [Int64: Living] {
+        var conditions = ["x.moved_in <= ?", "(x.moved_out IS NULL OR x.moved_out > ?)"]
+        var arguments: StatementArguments = [day.description, day.description]
+        if let area {
+            let condition = area.containsCondition(alias: "u")
+            conditions.append(condition.sql)
+            arguments += condition.arguments
+        }
+        if let scope = context.principal.scopeCondition(alias: "u") {
+            conditions.append(scope.sql)
+            arguments += scope.arguments
+        }
+        if migrantOnly ?? true { conditions.append(context.settings.migrantSQL(hukou: "r.hukou_code", subdistrict: "u.subdistrict")) }
+        var out: [Int64: Living] = [:]
+        for row in try Row.fetchAll(context.db, sql: """
+            SELECT x.resident, u.unit_id, x.moved_in, x.moved_out, r.name, r.id_index, r.id_cipher
+            FROM residence x JOIN unit u ON u.id = x.unit JOIN resident r ON r.id = x.resident
+            WHERE \(conditions.joined(separator: " AND "))
+            """, arguments: arguments) {
+            out[row[0]] = Living(unitId: row[1], movedIn: row[2], movedOut: row[3], name: row[4], index: row[5], cipher: row[6])
+        }
+        return out
+    }
+}

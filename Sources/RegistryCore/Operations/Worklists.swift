@@ -1,0 +1,189 @@
+import Foundation
+import GRDB
+
+/// `worklist.unregisteredUnits`: the rentals a clerk should go after — known for at least
+/// `olderThanDays` days (default 30) on `asOf`, neither registered nor closed on that day,
+/// oldest first, then by unit id. Within the account's areas. `after` is the `next` of the
+/// previous page (`discoveredOn|unitId`).
+public struct UnregisteredUnits: RegistryRequest {
+    public static let method = "worklist.unregisteredUnits"
+    public var isReadOnly: Bool { true }
+    public enum CodingKeys: String, CodingKey, CaseIterable { case asOf, area, olderThanDays, limit, after }
+
+    public var asOf: CivilDate
+    public var area: String?
+    public var olderThanDays: Int?
+    public var limit: PageLimit?
+    public var after: String?
+
+    public struct Item: Sendable {
+        public var unitId: String, grid: String, address: String, discoveredOn: String, days: Int, landlordName: String?
+    }
+
+    public struct Result: JSONRepresentable {
+        public var units: [Item]
+        public var next: String?
+        public var json: JSONValue {
+            .object([("units", .array(units.map {
+                .object([("unitId", .string($0.unitId)), ("grid", .string($0.grid)), ("address", .string($0.address)),
+                         ("discoveredOn", .string($0.discoveredOn)), ("days", .int(Int64($0.days))), ("landlordName", .optional($0.landlordName))])
+            })), ("next", .optional(next))])
+        }
+    }
+
+    public func execute(in context: OperationContext) throws -> Result {
+        let limit = (limit ?? .standard).value
+        let olderThanDays = olderThanDays ?? 30
+        guard (0...36500).contains(olderThanDays) else { throw RegistryError.invalid("olderThanDays", "must be 0 to 36500") }
+        let cutoff = asOf.adding(days: -olderThanDays)
+        var conditions = ["u.kind = 'rental'", "u.discovered_on <= ?", "(u.registered_on IS NULL OR u.registered_on > ?)",
+                          "(u.closed_on IS NULL OR u.closed_on > ?)"]
+        var arguments: StatementArguments = [cutoff.description, asOf.description, asOf.description]
+        if let after {
+            let parts = after.split(separator: "|", maxSplits: 1).map(String.init)
+            guard parts.count == 2, CivilDate(parts[0]) != nil else { throw RegistryError.invalid("after", "is not a cursor this method gave") }
+            conditions.append("(u.discovered_on > ? OR (u.discovered_on = ? AND u.unit_id > ?))")
+            arguments += [parts[0], parts[0], parts[1]]
+        }
+        if let area {
+            let record = try AreaRecord.require(context.db, code: area, field: "area")
+            let condition = record.containsCondition(alias: "u")
+            conditions.append(condition.sql)
+            arguments += condition.arguments
+        }
+        if let scope = context.principal.scopeCondition(alias: "u") {
+            conditions.append(scope.sql)
+            arguments += scope.arguments
+        }
+        arguments += [limit + 1]
+        let rows = try Row.fetchAll(context.db, sql: """
+            SELECT u.unit_id, u.grid, u.address, u.discovered_on, u.landlord_name FROM unit u INDEXED BY unit_rental_discovered
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY u.discovered_on, u.unit_id LIMIT ?
+            """, arguments: arguments)
+        let page = rows.prefix(limit)
+        let items = page.map { row -> Item in
+            let discovered = CivilDate(row[3] as String)!
+            return Item(unitId: row[0], grid: row[1], address: row[2], discoveredOn: row[3], days: asOf.dayNumber - discovered.dayNumber, landlordName: row[4])
+        }
+        return Result(units: items, next: rows.count > limit ? items.last.map { "\($0.discoveredOn)|\($0.unitId)" } : nil)
+    }
+}
+
+/// `worklist.permitEligible`: migrants living in the area on `asOf` whose unbroken stay in
+/// the county has lasted at least six calendar months by `asOf` (居住证暂行条例). `since` is
+/// the start of the stay: residences that follow one another with no day between (a
+/// transfer, or a move-in on the day of a move-out) make one stay. `eligibleOn` is `since`
+/// plus six months (the day kept, or the month's last day). Ordered by `since`, then ID
+/// number; `after` is the `next` of the previous page.
+public struct PermitEligible: RegistryRequest {
+    public static let method = "worklist.permitEligible"
+    public var isReadOnly: Bool { true }
+    public enum CodingKeys: String, CodingKey, CaseIterable { case asOf, area, limit, after }
+
+    public var asOf: CivilDate
+    public var area: String?
+    public var limit: PageLimit?
+    public var after: String?
+
+    public struct Item: Sendable {
+        public var idNumber: String, name: String, unitId: String, since: CivilDate, eligibleOn: CivilDate
+    }
+
+    public struct Result: JSONRepresentable {
+        public var residents: [Item]
+        public var next: String?
+        public var json: JSONValue {
+            .object([("residents", .array(residents.map {
+                .object([("idNumber", .string($0.idNumber)), ("name", .string($0.name)), ("unitId", .string($0.unitId)),
+                         ("since", .string($0.since.description)), ("eligibleOn", .string($0.eligibleOn.description))])
+            })), ("next", .optional(next))])
+        }
+    }
+
+    /// A person living in the area on `asOf`, with the start of their stay.
+    struct Candidate {
+        var resident: Int64, name: String, unitId: String, since: CivilDate, index: Data, cipher: Data
+    }
+
+    public func execute(in context: OperationContext) throws -> Result {
+        let limit = (limit ?? .standard).value
+        let key = try context.sealingKey()
+        var cursor: (since: CivilDate, resident: Int64)?
+        if let after {
+            let parts = after.split(separator: "|").map(String.init)
+            guard parts.count == 2, let since = CivilDate(parts[0]), let resident = Int64(parts[1]) else {
+                throw RegistryError.invalid("after", "is not a cursor this method gave")
+            }
+            cursor = (since, resident)
+        }
+        let candidates = try Self.stays(context, asOf: asOf, area: area)
+            .filter { $0.since.adding(months: 6) <= asOf }
+        // By since, then ID number: the numbers of people with the same since are opened to order them.
+        let opener = Disclosure(reveal: true, key: key)
+        var page: [(Candidate, String)] = []
+        var hasMore = false
+        var index = 0
+        while index < candidates.count && !hasMore {
+            var end = index
+            while end < candidates.count && candidates[end].since == candidates[index].since { end += 1 }
+            if let cursor, candidates[index].since < cursor.since { index = end; continue }
+            var group = try candidates[index..<end].map { candidate throws(RegistryError) in
+                (candidate, try opener.idNumber(cipher: candidate.cipher, index: candidate.index))
+            }
+            group.sort { $0.1 < $1.1 }
+            if let cursor, candidates[index].since == cursor.since {
+                guard let position = group.firstIndex(where: { $0.0.resident == cursor.resident }) else {
+                    throw RegistryError.invalid("after", "is not a cursor this method gave")
+                }
+                group.removeFirst(position + 1)
+            }
+            for entry in group {
+                if page.count == limit { hasMore = true; break }
+                page.append(entry)
+            }
+            index = end
+        }
+        return Result(
+            residents: page.map { candidate, number in
+                Item(idNumber: IDNumber.mask(number), name: candidate.name, unitId: candidate.unitId, since: candidate.since,
+                     eligibleOn: candidate.since.adding(months: 6))
+            },
+            next: hasMore ? page.last.map { "\($0.0.since)|\($0.0.resident)" } : nil)
+    }
+
+    /// The migrants living in the area (and the account's areas) on `asOf`, each with the
+    /// start of their unbroken stay, ordered by it (then by resident row).
+    static func stays(_ context: OperationContext, asOf: CivilDate, area: String?) throws -> [Candidate] {
+        var conditions = ["x.moved_in <= ?", "(x.moved_out IS NULL OR x.moved_out > ?)"]
+        var arguments: StatementArguments = [asOf.description, asOf.description]
+        if let area {
+            let record = try AreaRecord.require(context.db, code: area, field: "area")
+            let condition = record.containsCondition(alias: "u")
+            conditions.append(condition.sql)
+            arguments += condition.arguments
+        }
+        if let scope = context.principal.scopeCondition(alias: "u") {
+            conditions.append(scope.sql)
+            arguments += scope.arguments
+        }
+        conditions.append(context.settings.migrantSQL(hukou: "r.hukou_code", subdistrict: "u.subdistrict"))
+        // Each living residence walks back through the residences that ended on the day it
+        // began (the same person's, by the index on resident and move-in).
+        let rows = try Row.fetchAll(context.db, sql: """
+            WITH RECURSIVE living AS (
+                SELECT x.resident, x.moved_in AS start, u.unit_id
+                FROM residence x JOIN unit u ON u.id = x.unit JOIN resident r ON r.id = x.resident
+                WHERE \(conditions.joined(separator: " AND "))
+            ), stay(resident, start, unit_id) AS (
+                SELECT resident, start, unit_id FROM living
+                UNION
+                SELECT s.resident, p.moved_in, s.unit_id FROM stay s
+                JOIN residence p ON p.resident = s.resident AND p.moved_out = s.start AND p.moved_in <= s.start
+            )
+            SELECT s.resident, r.name, s.unit_id, min(s.start) AS since, r.id_index, r.id_cipher
+            FROM stay s JOIN resident r ON r.id = s.resident
+            GROUP BY s.resident ORDER BY since, s.resident
+            """, arguments: arguments)
+        return rows.map { Candidate(resident: $0[0], name: $0[1], unitId: $0[2], since: CivilDate($0[3] as String)!, index: $0[4], cipher: $0[5]) }
+    }
+}
