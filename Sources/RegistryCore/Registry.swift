@@ -343,6 +343,16 @@ public final class Registry: Sendable {
         }
     }
 
+    /// ``readGroup(as:_:)`` from a thread that may block (not from async code).
+    public func readGroupSync<T>(as principal: Principal, _ body: (Group) -> T) throws(RegistryError) -> T {
+        try storageErrors {
+            try pool.read { db in
+                body(Group(registry: self, db: db, principal: principal, today: .today(), now: Timestamp.now(),
+                           isolation: .optimistic, state: Group.State()))
+            }
+        }
+    }
+
     /// Runs a bulk load (`body`) with SQLite's sorter spilling to temporary files: the
     /// indexes an import rebuilds at its end are sorted in pieces of the page cache's size,
     /// instead of whole in memory (a million residents' ledger index alone is about 60 MB).

@@ -44,7 +44,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         if context.session == nil, let header = request.headers[.authorization], header.hasPrefix("Bearer ") {
             let token = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
-            if token.count == 64 { context.tokenPrincipal = try? await registry.principalAsync(forToken: token) }
+            if token.count == 64 { context.bearerToken = token }
         }
         return try await next(request, context)
     }

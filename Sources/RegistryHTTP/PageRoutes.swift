@@ -88,6 +88,15 @@ struct PageRoutes {
 
     private func dashboard(_ session: WebSession) async -> Response {
         let principal = session.principal
+        let key = principal.isCountyWide ? "*" : principal.areas.map(\.code).joined(separator: ",")
+        let body = await service.figures.figures(key + "@" + CivilDate.today().description) { [self] in
+            await figures(principal)
+        }
+        return HTML.response(HTML.page(title: "首页", session: session, body: body))
+    }
+
+    /// The dashboard's figures for the principal's areas (aggregates only).
+    private func figures(_ principal: Principal) async -> String {
         let today = CivilDate.today()
         // The account's area, and the level of the rows below it.
         var parent: String? = nil
@@ -129,7 +138,7 @@ struct PageRoutes {
             }
             body += "</tbody></table></div>"
         }
-        return HTML.response(HTML.page(title: "首页", session: session, body: body))
+        return body
     }
 
     // MARK: - Units

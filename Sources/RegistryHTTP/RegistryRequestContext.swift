@@ -10,8 +10,11 @@ public struct RegistryRequestContext: RequestContext {
     public var session: WebSession?
     /// The session id from the cookie (to end it at sign-out).
     public var sessionId: String?
-    /// The principal of a bearer token (`POST /rpc` from scripts).
+    /// The principal of a bearer token (`POST /rpc` from scripts), looked up by the route
+    /// that needs it (``HTTPService/rpcCall(_:context:)`` does it with the request's own read).
     public var tokenPrincipal: Principal?
+    /// The bearer token given, not yet looked up.
+    public var bearerToken: String?
 
     public init(source: Source) {
         coreContext = .init(source: source)

@@ -179,6 +179,42 @@ public final class JSONRPCServer: Sendable {
         return await committer.run(as: principal, { group in self.respond(line, in: group) }, failed: { line.failed(with: $0) })
     }
 
+    /// The response to an HTTP body whose caller is known by an API token: the token is
+    /// looked up and a read-only request answered in one step on a thread that may block
+    /// (one hop, two short reads), anything that writes goes through `committer`.
+    /// - Returns: `.unauthenticated` when the token does not stand for a live account.
+    public func respond(toBody body: Data, token: String, committer: GroupCommitter) async -> TokenCallOutcome {
+        let line = prepare(.line(body), today: .today())
+        let registry = self.registry
+        let first: TokenCallOutcome = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                guard let principal = try? registry.principal(forToken: token) else {
+                    continuation.resume(returning: .unauthenticated)
+                    return
+                }
+                guard line.needsDatabase else { continuation.resume(returning: .answered(line.answer)); return }
+                guard line.isReadOnly else { continuation.resume(returning: .write(principal)); return }
+                do throws(RegistryError) {
+                    continuation.resume(returning: .answered(try registry.readGroupSync(as: principal) { self.respond(line, in: $0) }))
+                } catch {
+                    continuation.resume(returning: .answered(line.failed(with: error)))
+                }
+            }
+        }
+        guard case let .write(principal) = first else { return first }
+        return .answered(await committer.run(as: principal, { group in self.respond(line, in: group) }, failed: { line.failed(with: $0) }))
+    }
+
+    /// What ``respond(toBody:token:committer:)`` came to.
+    public enum TokenCallOutcome: Sendable {
+        /// The response (`nil`: nothing to answer).
+        case answered(String?)
+        /// The token stands for no live account.
+        case unauthenticated
+        /// Internal: the request writes, for this principal.
+        case write(Principal)
+    }
+
     func respond(_ line: PreparedLine, in group: Registry.Group) -> String? {
         switch line {
         case let .answered(text):
