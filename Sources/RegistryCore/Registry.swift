@@ -353,6 +353,18 @@ public final class Registry: Sendable {
         }
     }
 
+    /// ``readGroupSync(as:_:)`` for the account of an API token, looked up in the same read
+    /// transaction. `nil` when the token stands for no live account.
+    public func readGroupSync<T>(token: String, _ body: (Group) -> T) throws(RegistryError) -> T? {
+        try storageErrors {
+            try pool.read { db in
+                guard let principal = try Self.principal(token: token, now: Date(), db) else { return nil }
+                return body(Group(registry: self, db: db, principal: principal, today: .today(), now: Timestamp.now(),
+                                  isolation: .optimistic, state: Group.State()))
+            }
+        }
+    }
+
     /// Runs a bulk load (`body`) with SQLite's sorter spilling to temporary files: the
     /// indexes an import rebuilds at its end are sorted in pieces of the page cache's size,
     /// instead of whole in memory (a million residents' ledger index alone is about 60 MB).

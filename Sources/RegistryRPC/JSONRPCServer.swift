@@ -188,17 +188,22 @@ public final class JSONRPCServer: Sendable {
         let registry = self.registry
         let first: TokenCallOutcome = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
+                if line.needsDatabase && line.isReadOnly {
+                    // The token and the request in one read transaction.
+                    do throws(RegistryError) {
+                        let answer = try registry.readGroupSync(token: token) { self.respond(line, in: $0) }
+                        continuation.resume(returning: answer.map(TokenCallOutcome.answered) ?? .unauthenticated)
+                    } catch {
+                        continuation.resume(returning: .answered(line.failed(with: error)))
+                    }
+                    return
+                }
                 guard let principal = try? registry.principal(forToken: token) else {
                     continuation.resume(returning: .unauthenticated)
                     return
                 }
                 guard line.needsDatabase else { continuation.resume(returning: .answered(line.answer)); return }
-                guard line.isReadOnly else { continuation.resume(returning: .write(principal)); return }
-                do throws(RegistryError) {
-                    continuation.resume(returning: .answered(try registry.readGroupSync(as: principal) { self.respond(line, in: $0) }))
-                } catch {
-                    continuation.resume(returning: .answered(line.failed(with: error)))
-                }
+                continuation.resume(returning: .write(principal))
             }
         }
         guard case let .write(principal) = first else { return first }

@@ -13,6 +13,6 @@ struct RegistryCommand: ParsableCommand {
             AreaCommand.self, UnitCommand.self, HouseholdCommand.self, ResidentCommand.self,
             MetricsCommand.self, AnalysisCommand.self, LedgerCommand.self, AuditCommand.self,
             ImportCommand.self, GenerateCommand.self, CheckCommand.self, BackupCommand.self,
-            UserCommand.self, TokenCommand.self,
+            UserCommand.self, TokenCommand.self, WorklistCommand.self,
         ])
 }

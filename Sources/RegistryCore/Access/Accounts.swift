@@ -222,13 +222,17 @@ extension Registry {
     /// The principal an API token acts for, or `nil` for a token that is unknown, revoked,
     /// expired, or of a disabled account.
     public func principal(forToken token: String, now: Date = Date()) throws(RegistryError) -> Principal? {
-        try read { db in
-            guard let account = try Int64.fetchOne(db, sql: """
-                SELECT t.account FROM api_token t JOIN account a ON a.id = t.account
-                WHERE t.token_hash = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?) AND a.disabled = 0
-                """, arguments: [Accounts.digest(token), Timestamp.format(now)]) else { return nil }
-            return try Self.principal(account: account, db)
-        }
+        try read { db in try Self.principal(token: token, now: now, db) }
+    }
+
+    /// ``principal(forToken:now:)`` inside a read the caller holds (cached statements: the
+    /// web service looks a token up with every request).
+    static func principal(token: String, now: Date, _ db: Database) throws -> Principal? {
+        guard let account = try Int64.fetchOne(db.cachedStatement(sql: """
+            SELECT t.account FROM api_token t JOIN account a ON a.id = t.account
+            WHERE t.token_hash = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?) AND a.disabled = 0
+            """), arguments: [Accounts.digest(token), Timestamp.format(now)]) else { return nil }
+        return try principal(account: account, db)
     }
 
     /// ``principal(forToken:now:)`` from async code: an async read, which never blocks a
@@ -249,12 +253,13 @@ extension Registry {
     }
 
     static func principal(account: Int64, _ db: Database) throws -> Principal? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT username, role FROM account WHERE id = ? AND disabled = 0", arguments: [account]) else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT username, role FROM account WHERE id = ? AND disabled = 0"),
+                                         arguments: [account]) else {
             return nil
         }
-        let areas = try Row.fetchAll(db, sql: """
+        let areas = try Row.fetchAll(db.cachedStatement(sql: """
             SELECT x.area, r.level FROM account_area x JOIN area r ON r.code = x.area WHERE x.account = ? ORDER BY x.area
-            """, arguments: [account]).map { AreaScope(code: $0[0], level: AreaLevel(rawValue: $0[1]) ?? .grid) }
+            """), arguments: [account]).map { AreaScope(code: $0[0], level: AreaLevel(rawValue: $0[1]) ?? .grid) }
         return Principal(username: row[0], role: Role(rawValue: row[1]) ?? .viewer, areas: areas)
     }
 

@@ -78,6 +78,22 @@ public struct LedgerDiff: RegistryRequest {
         return Result(changes: changes)
     }
 
+    /// The CSV rows (``Result/csvHeader``) of a `ledger.diff` result object.
+    public static func rows(of result: JSONValue) -> [[String]] {
+        func text(_ value: JSONValue?) -> String { value?.stringValue ?? "" }
+        var rows: [[String]] = []
+        for item in result["arrived"]?.arrayValue ?? [] {
+            rows.append(["arrived", text(item["idNumber"]), text(item["name"]), text(item["unitId"]), "", text(item["movedIn"])])
+        }
+        for item in result["left"]?.arrayValue ?? [] {
+            rows.append(["left", text(item["idNumber"]), text(item["name"]), text(item["unitId"]), "", text(item["movedOut"])])
+        }
+        for item in result["moved"]?.arrayValue ?? [] {
+            rows.append(["moved", text(item["idNumber"]), text(item["name"]), text(item["toUnitId"]), text(item["fromUnitId"]), text(item["date"])])
+        }
+        return rows
+    }
+
     private static func order(_ change: String) -> Int { change == "arrived" ? 0 : change == "left" ? 1 : 2 }
 
     /// Who lives in the area (and the account's areas) on `day`, by resident row.

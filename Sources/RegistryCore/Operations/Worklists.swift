@@ -16,6 +16,14 @@ public struct UnregisteredUnits: RegistryRequest {
     public var limit: PageLimit?
     public var after: String?
 
+    public init(asOf: CivilDate, area: String? = nil, olderThanDays: Int? = nil, limit: PageLimit? = nil, after: String? = nil) {
+        self.asOf = asOf
+        self.area = area
+        self.olderThanDays = olderThanDays
+        self.limit = limit
+        self.after = after
+    }
+
     public struct Item: Sendable {
         public var unitId: String, grid: String, address: String, discoveredOn: String, days: Int, landlordName: String?
     }

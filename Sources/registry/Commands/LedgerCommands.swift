@@ -5,7 +5,7 @@ import RegistryCore
 struct LedgerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger", abstract: "The dynamic ledger (流动人口动态管理台账): events, roster, export.",
-        subcommands: [LedgerEventsCommand.self, LedgerRosterCommand.self, LedgerExportCommand.self])
+        subcommands: [LedgerEventsCommand.self, LedgerRosterCommand.self, LedgerExportCommand.self, LedgerDiffCommand.self])
 }
 
 /// `--reveal` and `--purpose`, shared by the ledger commands.
@@ -20,6 +20,11 @@ struct ExportOptions: ParsableArguments {
     @Option(name: [.customShort("o"), .long], help: "Write to this file (whole or not at all; a new file or a regular one, never a device or a link), or - for standard output.") var output: String?
 
     func sink() throws -> OutputSink {
+        try Self.sink(output)
+    }
+
+    /// Standard output for none or `-`, else the file, written safely.
+    static func sink(_ output: String?) throws -> OutputSink {
         guard let output, output != "-" else { return .standardOutput() }
         return try refusals { () throws(RegistryError) in try OutputSink.file(output) }
     }

@@ -4,7 +4,7 @@ import RegistryCore
 struct MetricsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "metrics", abstract: "Rental registration rates (出租屋登记率).",
-        subcommands: [MetricsRegistrationRate.self, MetricsTrend.self])
+        subcommands: [MetricsRegistrationRate.self, MetricsTrend.self, MetricsTimeliness.self])
 }
 
 /// `registry metrics registration-rate`: `metrics.registrationRate`.
