@@ -28,11 +28,13 @@ enum HTML {
         if let session {
             let role = session.principal.role
             var links: [(String, String)] = [("/", "首页")]
+            if Authorization.permits(role, "worklist.unregisteredUnits") { links.append(("/todo", "今日待办")) }
             if Authorization.permits(role, "unit.get") { links.append(("/units", "房屋")) }
             if Authorization.permits(role, "unit.add") { links.append(("/units/new", "登记房屋")) }
             if Authorization.permits(role, "resident.register") { links.append(("/residents/new", "登记住户")) }
             if Authorization.permits(role, "resident.get") { links.append(("/residents/lookup", "查询人员")) }
             if Authorization.permits(role, Authorization.ledgerExport) { links.append(("/ledger", "台账导出")) }
+            if Authorization.permits(role, "ledger.diff") { links.append(("/weekly", "每周核对")) }
             if Authorization.permits(role, "audit.list") { links.append(("/audit", "审计")) }
             nav = "<nav>" + links.map { "<a href=\"\($0.0)\">\($0.1)</a>" }.joined() + """
                 <form method="post" action="/logout" class="logout"><input type="hidden" name="csrf" value="\(escape(session.csrf))">\

@@ -49,6 +49,7 @@ public struct HTTPService: Sendable {
         router.post("/rpc") { request, context in try await self.rpcCall(request, context: context) }
         SessionRoutes(service: self).add(to: router)
         PageRoutes(service: self).add(to: router)
+        WorklistPages(service: self).add(to: router)
         return router
     }
 

@@ -32,6 +32,11 @@ struct HTTPServiceTests {
             ("ledger.events", "{}", readers),
             ("ledger.roster", #"{"asOf":"2025-03-01"}"#, readers),
             ("audit.list", "{}", [.admin]),
+            ("worklist.unregisteredUnits", #"{"asOf":"2025-03-01"}"#, readers),
+            ("worklist.permitEligible", #"{"asOf":"2025-09-01"}"#, readers),
+            ("worklist.duplicates", "{}", readers),
+            ("metrics.timeliness", #"{"level":"subdistrict","from":"2025-01-01","to":"2025-03-01"}"#, everyone),
+            ("ledger.diff", #"{"from":"2025-01-01","to":"2025-03-01"}"#, readers),
         ]
     }()
 
@@ -212,6 +217,29 @@ struct HTTPServiceTests {
             #expect(download.status == .ok)
             #expect(download.headers[.contentDisposition]?.hasPrefix("attachment") == true)
             #expect(download.text.contains("XS-1") && !download.text.contains("LC-1"))
+        }
+    }
+
+    @Test("今日待办 and the weekly reconciliation: within the account's areas, links to where the clerk acts, CSV behind CSRF")
+    func worklistPages() async throws {
+        let fixture = try HTTPFixture()
+        try await fixture.app().test(.router) { client in
+            let clerk = try #require(try await HTTPFixture.signIn(client, "xiushui"))
+            let todo = try await HTTPFixture.get(client, "/todo", session: clerk)
+            #expect(todo.status == .ok)
+            #expect(todo.text.contains(#"<a href="/units/XS-1">XS-1</a>"#), "the oldest unregistered rental, linked to its page")
+            #expect(!todo.text.contains("LC-1"), "not another subdistrict's")
+            let viewer = try #require(try await HTTPFixture.signIn(client, "leader"))
+            #expect(try await HTTPFixture.get(client, "/todo", session: viewer).status == .forbidden)
+            #expect(try await HTTPFixture.get(client, "/weekly", session: viewer).status == .forbidden)
+            let liaison = try #require(try await HTTPFixture.signIn(client, "police"))
+            let weekly = try await HTTPFixture.get(client, "/weekly?to=2025-02-05", session: liaison)
+            #expect(weekly.status == .ok && weekly.text.contains("迁入") && weekly.text.contains("341522********0012"))
+            #expect(!weekly.text.contains("420102"), "a Xiushui liaison sees Xiushui's changes only")
+            #expect(try await HTTPFixture.post(client, "/weekly", session: liaison, form: [("from", "2025-01-29"), ("to", "2025-02-05")]).status == .forbidden)
+            let csrf = try await HTTPFixture.csrf(client, "/weekly", session: liaison)
+            let csv = try await HTTPFixture.post(client, "/weekly", session: liaison, form: [("csrf", csrf), ("from", "2025-01-29"), ("to", "2025-02-05")])
+            #expect(csv.status == .ok && csv.text.contains("change,id_number,name,unit_id,from_unit_id,date") && csv.text.contains("arrived,341522********0012"))
         }
     }
 
