@@ -11,12 +11,13 @@ setup = function(thread)
   thread_id = thread_id + 1
   thread:set("tid", thread_id)
 end
+local prefix = os.getenv("ID_PREFIX") or "110101"
 local function id_number(k)
-  -- 110101 (Beijing), birth 1960-01-01 + k days spread over years, sequence from k.
+  -- ID_PREFIX (a Beijing division code, another each run), birth 1960 to 1999, sequence from k.
   local year = 1960 + (k % 40)
   local day = 1 + (math.floor(k / 40) % 28)
   local seq = math.floor(k / 1120) % 1000
-  local body = string.format("110101%04d01%02d%03d", year, day, seq)
+  local body = string.format("%s%04d01%02d%03d", prefix, year, day, seq)
   -- Distinct for k below 1,120,000 per thread; the thread's digit goes in the month.
   body = string.sub(body, 1, 10) .. string.format("%02d", tid) .. string.sub(body, 13)
   local sum = 0
