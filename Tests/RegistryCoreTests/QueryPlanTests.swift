@@ -37,6 +37,27 @@ struct QueryPlanTests {
         }
     }
 
+    @Test("the worklist of unregistered rentals reads the discovery-order index, never the unit table whole")
+    func worklistUsesIndex() throws {
+        let t = try TestRegistry()
+        try t.addAreas()
+        try t.addUnit("U1", discovered: "2024-01-01")
+        for params in [#"{"asOf":"2025-06-01"}"#, #"{"asOf":"2025-06-01","area":"411525003","limit":5}"#] {
+            let sql = try statements(t, "worklist.unregisteredUnits", params).filter { $0.contains("FROM unit u") }
+            #expect(sql.count == 1)
+            for statement in sql {
+                #expect(try scans(t, statement).isEmpty, "\(statement)")
+                let plan = try t.registry.read { db in
+                    let explained = try db.makeStatement(sql: "EXPLAIN QUERY PLAN " + statement)
+                    let count = Int(sqlite3_bind_parameter_count(explained.sqliteStatement))
+                    return try Row.fetchAll(explained, arguments: StatementArguments(Array(repeating: DatabaseValue.null, count: count)))
+                        .map { $0["detail"] as String }
+                }
+                #expect(plan.contains { $0.contains("unit_rental_discovered") }, "\(plan)")
+            }
+        }
+    }
+
     @Test("lookups on the registration, unit, resident, household and ledger paths use indexes")
     func lookupsUseIndexes() throws {
         let t = try TestRegistry()
@@ -145,4 +166,5 @@ extension QueryPlanTests {
 final class SQLCollector: @unchecked Sendable {
     private(set) var sql: [String] = []
     func add(_ text: String) { sql.append(text) }
+
 }
