@@ -351,6 +351,9 @@ CREATE INDEX login_failure_username ON login_failure(username, at);
 -- Rental units in the order they became known (schema version 8): the worklist of rentals
 -- known but not registered reads the oldest first and stops after a page.
 CREATE INDEX unit_rental_discovered ON unit(discovered_on, unit_id) WHERE kind = 'rental';
+-- Residences in the order people moved in (schema version 8): the residence-permit worklist
+-- walks stays from their start, earliest first, and stops after a page.
+CREATE INDEX residence_moved_in ON residence(moved_in);
 -- What each import wrote (schema version 8): an import is one transaction, so its events
 -- are one unbroken range of seq. Timeliness leaves these events out: they were recorded
 -- elsewhere first.

@@ -263,6 +263,10 @@ struct WorklistTests {
             }
             let permits = try t.ok("worklist.permitEligible", #"{"asOf":"\#(asOf)","limit":1000}"#)["residents"]!.arrayValue!
             #expect(permits.count == expected, "on \(asOf)")
+            // A grid is read whole, the county walked in order: the same people, in the same order.
+            let grid = try t.ok("worklist.permitEligible", #"{"asOf":"\#(asOf)","limit":1000,"area":"411525003001001"}"#)["residents"]!.arrayValue!
+            let walked = try t.ok("worklist.permitEligible", #"{"asOf":"\#(asOf)","limit":1000,"area":"411525003"}"#)["residents"]!.arrayValue!
+            #expect(grid == walked.filter { item in stays.contains { $0.unit == item["unitId"]!.stringValue! && $0.grid == "411525003001001" } })
             nonEmpty.permits += expected
             // Unregistered units against the unit events.
             let unitEvents = try t.registry.read { db in

@@ -51,24 +51,32 @@ public struct LedgerDiff: RegistryRequest {
         let reveal = try Reveal(reveal: reveal, purpose: purpose)
         guard from <= to else { throw RegistryError.invalid("to", "\(to) is before from \(from)", reason: .invalidDate) }
         let record = try area.map { try AreaRecord.require(context.db, code: $0, field: "area") }
-        let before = try living(context, on: from, area: record)
-        let after = try living(context, on: to, area: record)
         let disclosure = Disclosure(reveal: reveal.reveal, key: try context.sealingKey())
-        func number(_ person: Living) throws(RegistryError) -> String { try disclosure.idNumber(cipher: person.cipher, index: person.index) }
+        // Only people with a residence that began or ended between the two days can differ:
+        // found through the index on (moved_out, moved_in), then each one's residence on
+        // either day looked up by person. Nobody else is read.
+        let touched = try Int64.fetchAll(context.db, sql: """
+            SELECT DISTINCT resident FROM residence x
+            WHERE (x.moved_out IS NULL AND x.moved_in > ? AND x.moved_in <= ?) OR (x.moved_out > ? AND x.moved_out <= ?)
+               OR (x.moved_out > ? AND x.moved_in > ? AND x.moved_in <= ?)
+            """, arguments: [from.description, to.description, from.description, to.description, to.description, from.description, to.description])
         var changes: [Change] = []
-        for (resident, now) in after.sorted(by: { ($0.value.unitId, $0.key) < ($1.value.unitId, $1.key) }) {
-            if let then = before[resident] {
-                if then.unitId != now.unitId {
-                    changes.append(Change(change: "moved", idNumber: try number(now), name: now.name, unitId: now.unitId, fromUnitId: then.unitId, date: now.movedIn))
-                }
-            } else {
+        for resident in touched {
+            let then = try living(context, resident: resident, on: from, area: record)
+            let now = try living(context, resident: resident, on: to, area: record)
+            func number(_ person: Living) throws(RegistryError) -> String { try disclosure.idNumber(cipher: person.cipher, index: person.index) }
+            switch (then, now) {
+            case let (nil, now?):
                 changes.append(Change(change: "arrived", idNumber: try number(now), name: now.name, unitId: now.unitId, fromUnitId: nil, date: now.movedIn))
+            case let (then?, nil):
+                changes.append(Change(change: "left", idNumber: try number(then), name: then.name, unitId: then.unitId, fromUnitId: nil, date: then.movedOut))
+            case let (then?, now?) where then.unitId != now.unitId:
+                changes.append(Change(change: "moved", idNumber: try number(now), name: now.name, unitId: now.unitId, fromUnitId: then.unitId, date: now.movedIn))
+            default:
+                break
             }
         }
-        for (resident, then) in before.sorted(by: { ($0.value.unitId, $0.key) < ($1.value.unitId, $1.key) }) where after[resident] == nil {
-            changes.append(Change(change: "left", idNumber: try number(then), name: then.name, unitId: then.unitId, fromUnitId: nil, date: then.movedOut))
-        }
-        changes.sort { Self.order($0.change) < Self.order($1.change) }
+        changes.sort { (Self.order($0.change), $0.unitId, $0.date ?? "", $0.name) < (Self.order($1.change), $1.unitId, $1.date ?? "", $1.name) }
         if reveal.reveal {
             try AuditEntry(action: .export, purpose: reveal.purpose, method: Self.method,
                            filters: .object([("from", .string(from.description)), ("to", .string(to.description)), ("area", .optional(area)),
@@ -76,6 +84,29 @@ public struct LedgerDiff: RegistryRequest {
                 .append(context.db, actor: context.actor, at: context.now, key: context.key)
         }
         return Result(changes: changes)
+    }
+
+    /// The person's residence on `day`, when it is in the area (and the account's areas)
+    /// and, unless everyone is asked for, the person is a migrant there.
+    private func living(_ context: OperationContext, resident: Int64, on day: CivilDate, area: AreaRecord?) throws -> Living? {
+        var conditions = ["x.resident = ?", "x.moved_in <= ?", "(x.moved_out IS NULL OR x.moved_out > ?)"]
+        var arguments: StatementArguments = [resident, day.description, day.description]
+        if let area {
+            let condition = area.containsCondition(alias: "u")
+            conditions.append(condition.sql)
+            arguments += condition.arguments
+        }
+        if let scope = context.principal.scopeCondition(alias: "u") {
+            conditions.append(scope.sql)
+            arguments += scope.arguments
+        }
+        if migrantOnly ?? true { conditions.append(context.settings.migrantSQL(hukou: "r.hukou_code", subdistrict: "u.subdistrict")) }
+        guard let row = try Row.fetchOne(context.db.cachedStatement(sql: """
+            SELECT u.unit_id, x.moved_in, x.moved_out, r.name, r.id_index, r.id_cipher
+            FROM residence x JOIN unit u ON u.id = x.unit JOIN resident r ON r.id = x.resident
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY x.moved_in DESC LIMIT 1
+            """), arguments: arguments) else { return nil }
+        return Living(unitId: row[0], movedIn: row[1], movedOut: row[2], name: row[3], index: row[4], cipher: row[5])
     }
 
     /// The CSV rows (``Result/csvHeader``) of a `ledger.diff` result object.
@@ -96,28 +127,4 @@ public struct LedgerDiff: RegistryRequest {
 
     private static func order(_ change: String) -> Int { change == "arrived" ? 0 : change == "left" ? 1 : 2 }
 
-    /// Who lives in the area (and the account's areas) on `day`, by resident row.
-    private func living(_ context: OperationContext, on day: CivilDate, area: AreaRecord?) throws -> [Int64: Living] {
-        var conditions = ["x.moved_in <= ?", "(x.moved_out IS NULL OR x.moved_out > ?)"]
-        var arguments: StatementArguments = [day.description, day.description]
-        if let area {
-            let condition = area.containsCondition(alias: "u")
-            conditions.append(condition.sql)
-            arguments += condition.arguments
-        }
-        if let scope = context.principal.scopeCondition(alias: "u") {
-            conditions.append(scope.sql)
-            arguments += scope.arguments
-        }
-        if migrantOnly ?? true { conditions.append(context.settings.migrantSQL(hukou: "r.hukou_code", subdistrict: "u.subdistrict")) }
-        var out: [Int64: Living] = [:]
-        for row in try Row.fetchAll(context.db, sql: """
-            SELECT x.resident, u.unit_id, x.moved_in, x.moved_out, r.name, r.id_index, r.id_cipher
-            FROM residence x JOIN unit u ON u.id = x.unit JOIN resident r ON r.id = x.resident
-            WHERE \(conditions.joined(separator: " AND "))
-            """, arguments: arguments) {
-            out[row[0]] = Living(unitId: row[1], movedIn: row[2], movedOut: row[3], name: row[4], index: row[5], cipher: row[6])
-        }
-        return out
-    }
 }

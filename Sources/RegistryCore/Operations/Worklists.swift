@@ -124,7 +124,13 @@ public struct PermitEligible: RegistryRequest {
             }
             cursor = (since, resident)
         }
-        let candidates = try Self.stays(context, asOf: asOf, area: area)
+        let record = try area.map { try AreaRecord.require(context.db, code: $0, field: "area") }
+        // A large area is walked in the order stays began, stopping after the page; a small
+        // one (a community, a grid) is read whole, which is fewer rows than the walk would skip.
+        let large = (record.map { $0.level <= .subdistrict } ?? true)
+            && (context.principal.isCountyWide || context.principal.areas.contains { $0.level <= .subdistrict })
+        let candidates = try (large ? Self.walk(context, asOf: asOf, area: record, from: cursor?.since, wanted: limit + 1)
+                                    : Self.stays(context, asOf: asOf, area: area))
             .filter { $0.since.adding(months: 6) <= asOf }
         // By since, then ID number: the numbers of people with the same since are opened to order them.
         let opener = Disclosure(reveal: true, key: key)
@@ -157,6 +163,61 @@ public struct PermitEligible: RegistryRequest {
                      eligibleOn: candidate.since.adding(months: 6))
             },
             next: hasMore ? page.last.map { "\($0.0.since)|\($0.0.resident)" } : nil)
+    }
+
+    /// ``stays(_:asOf:area:)`` for a large area, found in the order stays began (the index
+    /// on `moved_in`): each residence that starts a stay (none of the person's residences
+    /// ended the day it began) is followed forward through the residences that began the
+    /// day the one before ended, to the one living on `asOf`; it counts when that one is in
+    /// the area and its person a migrant there. Stops once `wanted` are found and every
+    /// stay beginning the same day as the last of them is in (the page orders those by ID
+    /// number).
+    static func walk(_ context: OperationContext, asOf: CivilDate, area: AreaRecord?, from start: CivilDate?,
+                     wanted: Int) throws -> [Candidate] {
+        let db = context.db
+        let latestSince = asOf.adding(months: -6).adding(days: 3)
+        var found: [Candidate] = []
+        // The cursor's own day is read whole (the page resumes inside it) and not counted.
+        var counted = 0
+        let residences = try Row.fetchCursor(db, sql: """
+            SELECT x.id, x.resident, x.moved_in, x.moved_out FROM residence x INDEXED BY residence_moved_in
+            WHERE x.moved_in >= ? AND x.moved_in <= ? ORDER BY x.moved_in, x.id
+            """, arguments: [(start ?? .earliest).description, latestSince.description])
+        let predecessor = try db.cachedStatement(sql: """
+            SELECT 1 FROM residence WHERE resident = ? AND moved_out = ? AND moved_in <= ? AND id <> ? LIMIT 1
+            """)
+        let successor = try db.cachedStatement(sql: """
+            SELECT id, moved_in, moved_out FROM residence WHERE resident = ? AND moved_in = ? AND id <> ?
+            ORDER BY moved_out IS NULL DESC, moved_out DESC LIMIT 1
+            """)
+        let living = try db.cachedStatement(sql: """
+            SELECT u.unit_id, u.grid, u.community, u.subdistrict, r.hukou_code, r.name, r.id_index, r.id_cipher
+            FROM residence x JOIN unit u ON u.id = x.unit JOIN resident r ON r.id = x.resident WHERE x.id = ?
+            """)
+        while let row = try residences.next() {
+            let since = CivilDate(row[2] as String)!
+            if counted >= wanted, let last = found.last, since > last.since { break }
+            let resident: Int64 = row[1]
+            guard try Bool.fetchOne(predecessor, arguments: [resident, row[2] as String, row[2] as String, row[0] as Int64]) != true else { continue }
+            // Forward through the stay to the residence living on asOf.
+            var current: (id: Int64, movedIn: String, movedOut: String?) = (row[0], row[2], row[3])
+            var steps = 0
+            while let out = current.movedOut, out <= asOf.description, steps < 1000 {
+                guard let next = try Row.fetchOne(successor, arguments: [resident, out, current.id]) else { break }
+                current = (next[0], next[1], next[2])
+                steps += 1
+            }
+            guard current.movedIn <= asOf.description, current.movedOut.map({ $0 > asOf.description }) ?? true,
+                  let place = try Row.fetchOne(living, arguments: [current.id]) else { continue }
+            let (grid, community, subdistrict): (String, String, String) = (place[1], place[2], place[3])
+            if let area, !Principal(username: "", role: .admin, areas: [AreaScope(code: area.code, level: area.level)])
+                .contains(grid: grid, community: community, subdistrict: subdistrict) { continue }
+            guard context.principal.contains(grid: grid, community: community, subdistrict: subdistrict),
+                  context.settings.isMigrant(hukouCode: place[4], subdistrict: subdistrict) else { continue }
+            found.append(Candidate(resident: resident, name: place[5], unitId: place[0], since: since, index: place[6], cipher: place[7]))
+            if since != start { counted += 1 }
+        }
+        return found
     }
 
     /// The migrants living in the area (and the account's areas) on `asOf`, each with the

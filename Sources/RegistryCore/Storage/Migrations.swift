@@ -201,6 +201,7 @@ enum Migrations {
             try db.withPageCache {
                 try createMissing(SchemaText.statements(of: "import_run"), db)
                 try createMissing(SchemaText.statements(of: "unit").filter { $0.contains("unit_rental_discovered") }, db)
+                try createMissing(SchemaText.statements(of: "residence").filter { $0.contains("residence_moved_in") }, db)
             }
         },
     ]
