@@ -76,46 +76,63 @@ public struct Duplicates: RegistryRequest {
             """, conditions.isEmpty ? "1" : conditions.joined(separator: " AND "), arguments)
     }
 
+    /// People compared name by name, read in name order (the index on name) and never held
+    /// all at once: within one name, numbers are compared as 17 digits. The unit shown is
+    /// looked up only for the people of a pair.
     private func residentPairs(_ context: OperationContext, key: RegistryKey) throws -> [Pair] {
+        let db = context.db
+        var scoped = "1"
+        var arguments: StatementArguments = []
         let scope = try scope(context)
-        // Only names held by two people or more are read, and their numbers opened.
-        let rows = try Row.fetchAll(context.db, sql: """
-            SELECT r.id, r.name, r.sex, r.birth_date, r.id_index, r.id_cipher, u.unit_id
-            FROM resident r \(scope.joins)
-            WHERE r.name IN (SELECT name FROM resident GROUP BY name HAVING count(*) > 1) AND \(scope.sql)
-            ORDER BY r.name, r.id
-            """, arguments: scope.arguments)
-        let opener = Disclosure(reveal: true, key: key)
-        struct Person { var name: String, sex: String, birth: String, number: String, unitId: String }
-        var byName: [String: [Person]] = [:]
-        for row in rows {
-            let number = try opener.idNumber(cipher: row[5] as Data, index: row[4] as Data)
-            byName[row[1], default: []].append(Person(name: row[1], sex: row[2], birth: row[3], number: number, unitId: row[6]))
+        if area != nil || !context.principal.isCountyWide {
+            scoped = "EXISTS (SELECT 1 FROM resident r2 \(scope.joins.replacingOccurrences(of: "r.id", with: "r2.id")) WHERE r2.id = r.id AND \(scope.sql))"
+            arguments = scope.arguments
         }
-        func side(_ person: Person) -> JSONValue {
+        let opener = Disclosure(reveal: true, key: key)
+        struct Person { var resident: Int64, name: String, sex: String, birth: String, number: String, digits: [UInt8] }
+        let unitOf = try db.cachedStatement(sql: """
+            SELECT coalesce((SELECT u.unit_id FROM residence o JOIN unit u ON u.id = o.unit WHERE o.resident = ? AND o.moved_out IS NULL),
+                            (SELECT u.unit_id FROM residence l JOIN unit u ON u.id = l.unit WHERE l.resident = ? ORDER BY l.moved_in DESC, l.id DESC LIMIT 1))
+            """)
+        func side(_ person: Person) throws -> JSONValue {
             .object([("idNumber", .string(IDNumber.mask(person.number))), ("name", .string(person.name)),
-                     ("birthDate", .string(Disclosure.maskBirthDate(person.birth))), ("unitId", .string(person.unitId))])
+                     ("birthDate", .string(Disclosure.maskBirthDate(person.birth))),
+                     ("unitId", .optional(try String.fetchOne(unitOf, arguments: [person.resident, person.resident])))])
         }
         var pairs: [Pair] = []
-        for (_, people) in byName where people.count > 1 {
-            let sorted = people.sorted { $0.number < $1.number }
-            for i in 0..<sorted.count {
-                for j in (i + 1)..<sorted.count {
-                    let (a, b) = (sorted[i], sorted[j])
+        var group: [Person] = []
+        func compare() throws {
+            defer { group.removeAll(keepingCapacity: true) }
+            guard group.count > 1 else { return }
+            group.sort { $0.number < $1.number }
+            for i in 0..<group.count {
+                for j in (i + 1)..<group.count {
+                    let (a, b) = (group[i], group[j])
                     let reason: String
                     if a.sex == b.sex && a.birth == b.birth {
                         reason = "same_name_birth"
-                    } else if Self.nearNumbers(a.number, b.number) {
+                    } else if Self.nearDigits(a.digits, b.digits) {
                         reason = "near_number"
                     } else {
                         continue
                     }
-                    pairs.append(Pair(kind: "resident", reason: reason, key: "resident|\(a.number)|\(b.number)", a: side(a), b: side(b)))
+                    pairs.append(Pair(kind: "resident", reason: reason, key: "resident|\(a.number)|\(b.number)", a: try side(a), b: try side(b)))
                 }
             }
         }
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT r.id, r.name, r.sex, r.birth_date, r.id_index, r.id_cipher FROM resident r INDEXED BY resident_name
+            WHERE \(scoped) ORDER BY r.name
+            """, arguments: arguments)
+        while let row = try rows.next() {
+            let name: String = row[1]
+            if let first = group.first, first.name != name { try compare() }
+            let number = try opener.idNumber(cipher: row[5] as Data, index: row[4] as Data)
+            group.append(Person(resident: row[0], name: name, sex: row[2], birth: row[3], number: number, digits: Array(number.utf8.prefix(17))))
+        }
+        try compare()
         pairs.sort { $0.key < $1.key }
-        // The cursor must not carry full numbers: it is the masked pair and a digest.
+        // The cursor must not carry full numbers: it is a digest of the pair.
         return pairs.map { pair in
             var pair = pair
             pair.key = "resident|" + Hex.string(Accounts.digest(pair.key).prefix(12))
@@ -123,17 +140,21 @@ public struct Duplicates: RegistryRequest {
         }
     }
 
+    /// ``nearNumbers(_:_:)`` on the first 17 digits, as bytes.
+    static func nearDigits(_ x: [UInt8], _ y: [UInt8]) -> Bool {
+        guard x.count == 17, y.count == 17 else { return false }
+        var first = -1, second = -1
+        for i in 0..<17 where x[i] != y[i] {
+            if first < 0 { first = i } else if second < 0 { second = i } else { return false }
+        }
+        if first < 0 { return false }
+        if second < 0 { return true }
+        return second == first + 1 && x[first] == y[second] && x[second] == y[first]
+    }
+
     /// Whether the first 17 characters differ in exactly one place, or by two neighbours swapped.
     static func nearNumbers(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8.prefix(17)), y = Array(b.utf8.prefix(17))
-        guard x.count == 17, y.count == 17, x != y else { return false }
-        let differing = (0..<17).filter { x[$0] != y[$0] }
-        if differing.count == 1 { return true }
-        if differing.count == 2, differing[1] == differing[0] + 1 {
-            let i = differing[0]
-            return x[i] == y[i + 1] && x[i + 1] == y[i]
-        }
-        return false
+        nearDigits(Array(a.utf8.prefix(17)), Array(b.utf8.prefix(17)))
     }
 
     private func unitPairs(_ context: OperationContext) throws -> [Pair] {
@@ -149,28 +170,35 @@ public struct Duplicates: RegistryRequest {
             conditions.append(scope.sql)
             arguments += scope.arguments
         }
-        let rows = try Row.fetchAll(context.db, sql: """
-            SELECT u.unit_id, u.grid, u.address FROM unit u WHERE \(conditions.isEmpty ? "1" : conditions.joined(separator: " AND "))
-            ORDER BY u.grid, u.unit_id
+        // Grid by grid, in the order of the index on grid: only one grid's units are held.
+        let rows = try Row.fetchCursor(context.db, sql: """
+            SELECT u.unit_id, u.grid, u.address FROM unit u INDEXED BY unit_grid WHERE \(conditions.isEmpty ? "1" : conditions.joined(separator: " AND "))
+            ORDER BY u.grid
             """, arguments: arguments)
-        var groups: [String: [(unitId: String, grid: String, address: String)]] = [:]
-        for row in rows {
-            let normal = Self.normalizedAddress(row[2])
-            groups[(row[1] as String) + "\u{0}" + normal, default: []].append((row[0], row[1], row[2]))
-        }
         var pairs: [Pair] = []
-        for (_, units) in groups where units.count > 1 {
-            let sorted = units.sorted { $0.unitId < $1.unitId }
-            for i in 0..<sorted.count {
-                for j in (i + 1)..<sorted.count {
-                    let (a, b) = (sorted[i], sorted[j])
-                    func side(_ unit: (unitId: String, grid: String, address: String)) -> JSONValue {
-                        .object([("unitId", .string(unit.unitId)), ("grid", .string(unit.grid)), ("address", .string(unit.address))])
+        var grid = ""
+        var groups: [String: [(unitId: String, grid: String, address: String)]] = [:]
+        func flush() {
+            for (_, units) in groups where units.count > 1 {
+                let sorted = units.sorted { $0.unitId < $1.unitId }
+                for i in 0..<sorted.count {
+                    for j in (i + 1)..<sorted.count {
+                        let (a, b) = (sorted[i], sorted[j])
+                        func side(_ unit: (unitId: String, grid: String, address: String)) -> JSONValue {
+                            .object([("unitId", .string(unit.unitId)), ("grid", .string(unit.grid)), ("address", .string(unit.address))])
+                        }
+                        pairs.append(Pair(kind: "unit", reason: "same_address", key: "unit|\(a.unitId)|\(b.unitId)", a: side(a), b: side(b)))
                     }
-                    pairs.append(Pair(kind: "unit", reason: "same_address", key: "unit|\(a.unitId)|\(b.unitId)", a: side(a), b: side(b)))
                 }
             }
+            groups.removeAll(keepingCapacity: true)
         }
+        while let row = try rows.next() {
+            let unitGrid: String = row[1]
+            if unitGrid != grid { flush(); grid = unitGrid }
+            groups[Self.normalizedAddress(row[2]), default: []].append((row[0], unitGrid, row[2]))
+        }
+        flush()
         return pairs.sorted { $0.key < $1.key }
     }
 
