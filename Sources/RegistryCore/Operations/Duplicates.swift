@@ -101,23 +101,35 @@ public struct Duplicates: RegistryRequest {
         }
         var pairs: [Pair] = []
         var group: [Person] = []
+        // Within one name, candidates meet in buckets, never all against all (a common name
+        // is held by thousands): by sex and birth date, and by 33 keys of the number — the 17
+        // digits with one position blanked (one changed digit), and with one neighbouring
+        // pair put in order (two swapped) — so only numbers one slip apart share a bucket.
         func compare() throws {
             defer { group.removeAll(keepingCapacity: true) }
             guard group.count > 1 else { return }
             group.sort { $0.number < $1.number }
-            for i in 0..<group.count {
-                for j in (i + 1)..<group.count {
-                    let (a, b) = (group[i], group[j])
-                    let reason: String
-                    if a.sex == b.sex && a.birth == b.birth {
-                        reason = "same_name_birth"
-                    } else if Self.nearDigits(a.digits, b.digits) {
-                        reason = "near_number"
-                    } else {
-                        continue
+            var found: [Int: String] = [:]   // i * count + j → reason, first reason wins
+            var byBirth: [String: [Int]] = [:]
+            for (index, person) in group.enumerated() { byBirth[person.sex + person.birth, default: []].append(index) }
+            for members in byBirth.values where members.count > 1 {
+                for x in 0..<members.count { for y in (x + 1)..<members.count { found[members[x] * group.count + members[y]] = "same_name_birth" } }
+            }
+            var byKey: [UInt64: [Int]] = [:]
+            for (index, person) in group.enumerated() {
+                for key in Self.slipKeys(person.digits) { byKey[key, default: []].append(index) }
+            }
+            for members in byKey.values where members.count > 1 {
+                for x in 0..<members.count {
+                    for y in (x + 1)..<members.count {
+                        let pair = members[x] * group.count + members[y]
+                        if found[pair] == nil, Self.nearDigits(group[members[x]].digits, group[members[y]].digits) { found[pair] = "near_number" }
                     }
-                    pairs.append(Pair(kind: "resident", reason: reason, key: "resident|\(a.number)|\(b.number)", a: try side(a), b: try side(b)))
                 }
+            }
+            for (pair, reason) in found {
+                let (a, b) = (group[pair / group.count], group[pair % group.count])
+                pairs.append(Pair(kind: "resident", reason: reason, key: "resident|\(a.number)|\(b.number)", a: try side(a), b: try side(b)))
             }
         }
         let rows = try Row.fetchCursor(db, sql: """
@@ -138,6 +150,30 @@ public struct Duplicates: RegistryRequest {
             pair.key = "resident|" + Hex.string(Accounts.digest(pair.key).prefix(12))
             return pair
         }
+    }
+
+    /// The 33 bucket keys of a number's first 17 digits (ASCII): for each position, the
+    /// digits with that one blanked; for each neighbouring pair, the digits with the pair in
+    /// order. Two numbers one changed digit or one swap apart share a key.
+    static func slipKeys(_ digits: [UInt8]) -> [UInt64] {
+        guard digits.count == 17 else { return [] }
+        let values = digits.map { UInt64($0 &- 0x30) }
+        var number: UInt64 = 0
+        for value in values { number = number * 10 + value }
+        var powers = [UInt64](repeating: 1, count: 17)
+        for i in stride(from: 15, through: 0, by: -1) { powers[i] = powers[i + 1] * 10 }
+        let slot: UInt64 = 100_000_000_000_000_000
+        var keys: [UInt64] = []
+        keys.reserveCapacity(33)
+        for i in 0..<17 {
+            keys.append(UInt64(i) * slot + (number - values[i] * powers[i]))
+        }
+        for i in 0..<16 {
+            let (low, high) = (min(values[i], values[i + 1]), max(values[i], values[i + 1]))
+            let swapped = number - values[i] * powers[i] - values[i + 1] * powers[i + 1] + low * powers[i] + high * powers[i + 1]
+            keys.append(UInt64(17 + i) * slot + swapped)
+        }
+        return keys
     }
 
     /// ``nearNumbers(_:_:)`` on the first 17 digits, as bytes.

@@ -180,7 +180,7 @@ public struct PermitEligible: RegistryRequest {
         // The cursor's own day is read whole (the page resumes inside it) and not counted.
         var counted = 0
         let residences = try Row.fetchCursor(db, sql: """
-            SELECT x.id, x.resident, x.moved_in, x.moved_out FROM residence x INDEXED BY residence_moved_in
+            SELECT x.id, x.resident, x.moved_in, x.moved_out FROM residence x
             WHERE x.moved_in >= ? AND x.moved_in <= ? ORDER BY x.moved_in, x.id
             """, arguments: [(start ?? .earliest).description, latestSince.description])
         let predecessor = try db.cachedStatement(sql: """
