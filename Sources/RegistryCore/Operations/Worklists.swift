@@ -64,8 +64,13 @@ public struct UnregisteredUnits: RegistryRequest {
             arguments += scope.arguments
         }
         arguments += [limit + 1]
+        // The county or a subdistrict: walk the rentals in discovery order and stop after the
+        // page. A community or a grid: its few hundred rentals through the index that leads
+        // with the areas, then sorted.
+        let small = try area.map { try AreaRecord.require(context.db, code: $0, field: "area").level >= .community } ?? false
         let rows = try Row.fetchAll(context.db, sql: """
-            SELECT u.unit_id, u.grid, u.address, u.discovered_on, u.landlord_name FROM unit u INDEXED BY unit_rental_discovered
+            SELECT u.unit_id, u.grid, u.address, u.discovered_on, u.landlord_name FROM unit u
+            INDEXED BY \(small ? "unit_rental_dates" : "unit_rental_discovered")
             WHERE \(conditions.joined(separator: " AND ")) ORDER BY u.discovered_on, u.unit_id LIMIT ?
             """, arguments: arguments)
         let page = rows.prefix(limit)
