@@ -240,6 +240,12 @@ public struct Duplicates: RegistryRequest {
 
     /// An address compared: NFKC (full-width forms to half-width), without white space.
     static func normalizedAddress(_ address: String) -> String {
-        String(address.precomposedStringWithCompatibilityMapping.unicodeScalars.filter { !$0.properties.isWhitespace }.map(Character.init))
+        // Most addresses are CJK ideographs and ASCII letters and digits, which NFKC leaves
+        // as they are: only their spaces go. Anything else (full-width forms, other
+        // compatibility characters, other white space) takes the full normalisation.
+        if address.unicodeScalars.allSatisfy({ ($0.value > 0x20 && $0.value < 0x7F) || (0x4E00...0x9FFF).contains($0.value) || $0.value == 0x20 }) {
+            return address.contains(" ") ? address.replacingOccurrences(of: " ", with: "") : address
+        }
+        return String(address.precomposedStringWithCompatibilityMapping.unicodeScalars.filter { !$0.properties.isWhitespace }.map(Character.init))
     }
 }
