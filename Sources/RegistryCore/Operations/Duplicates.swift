@@ -89,7 +89,7 @@ public struct Duplicates: RegistryRequest {
             arguments = scope.arguments
         }
         let opener = Disclosure(reveal: true, key: key)
-        struct Person { var resident: Int64, name: String, sex: String, birth: String, number: String, digits: [UInt8] }
+        struct Person { var resident: Int64, name: String, sex: String, birth: String, number: String, digits: [UInt8], index: Data, cipher: Data }
         let unitOf = try db.cachedStatement(sql: """
             SELECT coalesce((SELECT u.unit_id FROM residence o JOIN unit u ON u.id = o.unit WHERE o.resident = ? AND o.moved_out IS NULL),
                             (SELECT u.unit_id FROM residence l JOIN unit u ON u.id = l.unit WHERE l.resident = ? ORDER BY l.moved_in DESC, l.id DESC LIMIT 1))
@@ -108,6 +108,11 @@ public struct Duplicates: RegistryRequest {
         func compare() throws {
             defer { group.removeAll(keepingCapacity: true) }
             guard group.count > 1 else { return }
+            // Numbers are opened only for names held by two people or more.
+            for i in group.indices {
+                group[i].number = try opener.idNumber(cipher: group[i].cipher, index: group[i].index)
+                group[i].digits = Array(group[i].number.utf8.prefix(17))
+            }
             group.sort { $0.number < $1.number }
             var found: [Int: String] = [:]   // i * count + j → reason, first reason wins
             var byBirth: [String: [Int]] = [:]
@@ -139,8 +144,7 @@ public struct Duplicates: RegistryRequest {
         while let row = try rows.next() {
             let name: String = row[1]
             if let first = group.first, first.name != name { try compare() }
-            let number = try opener.idNumber(cipher: row[5] as Data, index: row[4] as Data)
-            group.append(Person(resident: row[0], name: name, sex: row[2], birth: row[3], number: number, digits: Array(number.utf8.prefix(17))))
+            group.append(Person(resident: row[0], name: name, sex: row[2], birth: row[3], number: "", digits: [], index: row[4], cipher: row[5]))
         }
         try compare()
         pairs.sort { $0.key < $1.key }
