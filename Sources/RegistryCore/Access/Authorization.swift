@@ -1,3 +1,5 @@
+import GRDB
+
 /// What each role may call, and the refusals: one check every request passes through,
 /// whatever the front end (``Registry/Group``), before its operation runs; operations then
 /// check the areas of the objects they touch (``OperationContext/requireInside(_:field:)``)
@@ -54,5 +56,31 @@ extension OperationContext {
         guard principal.contains(grid: unit.grid, community: unit.community, subdistrict: unit.subdistrict) else {
             throw Authorization.outOfArea("unit \(unit.unitId)", field: field)
         }
+    }
+}
+
+extension OperationContext {
+    /// The SQL conditions that keep rows of a table aliased `alias` (with `grid`,
+    /// `community` and `subdistrict` columns) inside `area`, when one is asked for, and inside
+    /// the principal's areas: what every list of the worklists leaves out.
+    func placeConditions(area: AreaRecord?, alias: String = "u") -> (sql: [String], arguments: StatementArguments) {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let area {
+            let condition = area.containsCondition(alias: alias)
+            conditions.append(condition.sql)
+            arguments += condition.arguments
+        }
+        if let scope = principal.scopeCondition(alias: alias) {
+            conditions.append(scope.sql)
+            arguments += scope.arguments
+        }
+        return (conditions, arguments)
+    }
+
+    /// ``placeConditions(area:alias:)`` for an area code.
+    /// - Throws: `unknown_area` on `area`.
+    func placeConditions(area code: String?, alias: String = "u") throws -> (sql: [String], arguments: StatementArguments) {
+        placeConditions(area: try code.map { try AreaRecord.require(db, code: $0, field: "area") }, alias: alias)
     }
 }

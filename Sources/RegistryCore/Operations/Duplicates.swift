@@ -58,22 +58,11 @@ public struct Duplicates: RegistryRequest {
 
     /// The areas condition on the unit of a person's open residence, else latest.
     private func scope(_ context: OperationContext) throws -> (joins: String, sql: String, arguments: StatementArguments) {
-        var conditions: [String] = []
-        var arguments: StatementArguments = []
-        if let area {
-            let record = try AreaRecord.require(context.db, code: area, field: "area")
-            let condition = record.containsCondition(alias: "u")
-            conditions.append(condition.sql)
-            arguments += condition.arguments
-        }
-        if let scope = context.principal.scopeCondition(alias: "u") {
-            conditions.append(scope.sql)
-            arguments += scope.arguments
-        }
+        let place = try context.placeConditions(area: area)
         return ("""
             JOIN unit u ON u.id = coalesce((SELECT o.unit FROM residence o WHERE o.resident = r.id AND o.moved_out IS NULL),
                                            (SELECT l.unit FROM residence l WHERE l.resident = r.id ORDER BY l.moved_in DESC, l.id DESC LIMIT 1))
-            """, conditions.isEmpty ? "1" : conditions.joined(separator: " AND "), arguments)
+            """, place.sql.isEmpty ? "1" : place.sql.joined(separator: " AND "), place.arguments)
     }
 
     /// People compared name by name, read in name order (the index on name) and never held
@@ -200,16 +189,9 @@ public struct Duplicates: RegistryRequest {
     private func unitPairs(_ context: OperationContext) throws -> [Pair] {
         var conditions: [String] = []
         var arguments: StatementArguments = []
-        if let area {
-            let record = try AreaRecord.require(context.db, code: area, field: "area")
-            let condition = record.containsCondition(alias: "u")
-            conditions.append(condition.sql)
-            arguments += condition.arguments
-        }
-        if let scope = context.principal.scopeCondition(alias: "u") {
-            conditions.append(scope.sql)
-            arguments += scope.arguments
-        }
+        let place = try context.placeConditions(area: area)
+        conditions += place.sql
+        arguments += place.arguments
         // Grid by grid, in the order of the index on grid: only one grid's units are held.
         let rows = try Row.fetchCursor(context.db, sql: """
             SELECT u.unit_id, u.grid, u.address FROM unit u INDEXED BY unit_grid WHERE \(conditions.isEmpty ? "1" : conditions.joined(separator: " AND "))

@@ -91,15 +91,9 @@ public struct LedgerDiff: RegistryRequest {
     private func living(_ context: OperationContext, resident: Int64, on day: CivilDate, area: AreaRecord?) throws -> Living? {
         var conditions = ["x.resident = ?", "x.moved_in <= ?", "(x.moved_out IS NULL OR x.moved_out > ?)"]
         var arguments: StatementArguments = [resident, day.description, day.description]
-        if let area {
-            let condition = area.containsCondition(alias: "u")
-            conditions.append(condition.sql)
-            arguments += condition.arguments
-        }
-        if let scope = context.principal.scopeCondition(alias: "u") {
-            conditions.append(scope.sql)
-            arguments += scope.arguments
-        }
+        let place = context.placeConditions(area: area)
+        conditions += place.sql
+        arguments += place.arguments
         if migrantOnly ?? true { conditions.append(context.settings.migrantSQL(hukou: "r.hukou_code", subdistrict: "u.subdistrict")) }
         guard let row = try Row.fetchOne(context.db.cachedStatement(sql: """
             SELECT u.unit_id, x.moved_in, x.moved_out, r.name, r.id_index, r.id_cipher

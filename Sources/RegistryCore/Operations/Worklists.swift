@@ -53,16 +53,9 @@ public struct UnregisteredUnits: RegistryRequest {
             conditions.append("(u.discovered_on > ? OR (u.discovered_on = ? AND u.unit_id > ?))")
             arguments += [parts[0], parts[0], parts[1]]
         }
-        if let area {
-            let record = try AreaRecord.require(context.db, code: area, field: "area")
-            let condition = record.containsCondition(alias: "u")
-            conditions.append(condition.sql)
-            arguments += condition.arguments
-        }
-        if let scope = context.principal.scopeCondition(alias: "u") {
-            conditions.append(scope.sql)
-            arguments += scope.arguments
-        }
+        let place = try context.placeConditions(area: area)
+        conditions += place.sql
+        arguments += place.arguments
         arguments += [limit + 1]
         // The county or a subdistrict: walk the rentals in discovery order and stop after the
         // page. A community or a grid: its few hundred rentals through the index that leads
@@ -230,16 +223,9 @@ public struct PermitEligible: RegistryRequest {
     static func stays(_ context: OperationContext, asOf: CivilDate, area: String?) throws -> [Candidate] {
         var conditions = ["x.moved_in <= ?", "(x.moved_out IS NULL OR x.moved_out > ?)"]
         var arguments: StatementArguments = [asOf.description, asOf.description]
-        if let area {
-            let record = try AreaRecord.require(context.db, code: area, field: "area")
-            let condition = record.containsCondition(alias: "u")
-            conditions.append(condition.sql)
-            arguments += condition.arguments
-        }
-        if let scope = context.principal.scopeCondition(alias: "u") {
-            conditions.append(scope.sql)
-            arguments += scope.arguments
-        }
+        let place = try context.placeConditions(area: area)
+        conditions += place.sql
+        arguments += place.arguments
         conditions.append(context.settings.migrantSQL(hukou: "r.hukou_code", subdistrict: "u.subdistrict"))
         // Each living residence walks back through the residences that ended on the day it
         // began (the same person's, by the index on resident and move-in).
