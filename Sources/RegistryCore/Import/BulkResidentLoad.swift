@@ -214,10 +214,10 @@ extension BulkResidentLoad {
                 guard let movedIn = try cells.date("moved_in", field: "movedIn"), movedIn >= idNumber.birthDate else { return .unusable }
                 let movedOut = try cells.date("moved_out", field: "movedOut")
                 if let movedOut, movedOut < movedIn { return .unusable }
-                guard let unitId = cells["unit_id"] else { return .unusable }
-                let name = try TextRules.text(try cells.required("name", field: "name"), field: "name", maxLength: 100)
-                let phone = try cells["phone"].map { p throws(RegistryError) in try TextRules.phone(p, field: "phone") }
-                let hukouCode = try cells["hukou_code"].map { h throws(RegistryError) in try TextRules.hukouCode(h, field: "hukouCode") }
+                guard let unitId = cells.code("unit_id") else { return .unusable }
+                let name = try TextRules.text(try CellText.words(try cells.required("name", field: "name"), field: "name"), field: "name", maxLength: 100)
+                let phone = try cells.phone("phone", field: "phone").map { p throws(RegistryError) in try TextRules.phone(p, field: "phone") }
+                let hukouCode = try cells.code("hukou_code").map { h throws(RegistryError) in try TextRules.hukouCode(h, field: "hukouCode") }
                 let blindIndex = key.blindIndex(idNumber.value)
                 let person = ResidentRecord(idNumber: idNumber, idIndex: blindIndex, name: name,
                                             hukouCode: hukouCode ?? idNumber.divisionCode, phone: phone)

@@ -187,10 +187,26 @@ public struct CSVImport {
         var values: [String]
         var index: [String: Int]
 
+        /// The cell trimmed of white space (ASCII and full-width); `nil` when empty.
         subscript(_ column: String) -> String? {
             guard let i = index[column], i < values.count else { return nil }
-            let value = values[i]
+            let value = CellText.trimmed(values[i])
             return value.isEmpty ? nil : value
+        }
+
+        /// A code or unit id: full-width forms read as ASCII.
+        func code(_ column: String) -> String? {
+            self[column].map(CellText.folded)
+        }
+
+        /// A name or address (refusing characters lost to a wrong encoding).
+        func words(_ column: String, field: String) throws(RegistryError) -> String? {
+            try self[column].map { text throws(RegistryError) in try CellText.words(text, field: field) }
+        }
+
+        /// A phone, checked as spreadsheets hold them.
+        func phone(_ column: String, field: String) throws(RegistryError) -> String? {
+            try self[column].map { text throws(RegistryError) in try CellText.phone(text, field: field) }
         }
 
         /// A required cell, or `is required` blamed on its field.
@@ -201,12 +217,12 @@ public struct CSVImport {
 
         func date(_ column: String, field: String) throws(RegistryError) -> CivilDate? {
             guard let text = self[column] else { return nil }
-            guard let date = CivilDate(text) else { throw RegistryError.invalidDate(text).blaming(field) }
-            return date
+            return try CellText.date(text, field: field)
         }
 
         func idNumber(_ column: String, field: String, today: CivilDate) throws(RegistryError) -> IDNumber? {
-            guard let text = self[column] else { return nil }
+            guard let raw = self[column] else { return nil }
+            let text = try CellText.idNumber(raw, field: field)
             do { return try IDNumber(text, today: today) } catch { throw error.blaming(field) }
         }
 
@@ -220,8 +236,9 @@ public struct CSVImport {
             let today = group.today
             switch kind {
             case .areas:
-                let request = AddArea(code: try cells.required("code", field: "code"), name: try cells.required("name", field: "name"),
-                                      level: try cells.value("level", field: "level"), parent: try cells.required("parent", field: "parent"))
+                let request = AddArea(code: CellText.folded(try cells.required("code", field: "code")),
+                                      name: try CellText.words(try cells.required("name", field: "name"), field: "name"),
+                                      level: try cells.value("level", field: "level"), parent: CellText.folded(try cells.required("parent", field: "parent")))
                 return group.perform(request).map { _ in () }
             case .units:
                 var landlord: Landlord?
@@ -229,15 +246,16 @@ public struct CSVImport {
                     guard let id = try cells.idNumber("landlord_id_number", field: "landlord.idNumber", today: today) else {
                         throw RegistryError.invalid("landlord.idNumber", "is required when a landlord is given")
                     }
-                    landlord = Landlord(name: try cells.required("landlord_name", field: "landlord.name"), idNumber: id,
-                                        phone: cells["landlord_phone"])
+                    landlord = Landlord(name: try CellText.words(try cells.required("landlord_name", field: "landlord.name"), field: "landlord.name"),
+                                        idNumber: id, phone: try cells.phone("landlord_phone", field: "landlord.phone"))
                 }
                 guard let discovered = try cells.date("discovered_on", field: "discoveredOn") else {
                     throw RegistryError.invalid("discoveredOn", "is required")
                 }
-                let request = AddUnit(grid: try cells.required("grid", field: "grid"), address: try cells.required("address", field: "address"),
+                let request = AddUnit(grid: CellText.folded(try cells.required("grid", field: "grid")),
+                                      address: try CellText.words(try cells.required("address", field: "address"), field: "address"),
                                       kind: try cells.value("kind", field: "kind"), discoveredOn: discovered,
-                                      unitId: cells["unit_id"], landlord: landlord,
+                                      unitId: cells.code("unit_id"), landlord: landlord,
                                       registeredOn: try cells.date("registered_on", field: "registeredOn"))
                 return group.perform(request).map { _ in () }
             case .residents:
@@ -248,9 +266,9 @@ public struct CSVImport {
                     throw RegistryError.invalid("movedIn", "is required")
                 }
                 let request = ImportedResidence(
-                    register: RegisterResident(idNumber: id, name: try cells.required("name", field: "name"),
-                                               unitId: try cells.required("unit_id", field: "unitId"), movedIn: movedIn,
-                                               phone: cells["phone"], hukouCode: cells["hukou_code"], householdId: nil,
+                    register: RegisterResident(idNumber: id, name: try CellText.words(try cells.required("name", field: "name"), field: "name"),
+                                               unitId: CellText.folded(try cells.required("unit_id", field: "unitId")), movedIn: movedIn,
+                                               phone: try cells.phone("phone", field: "phone"), hukouCode: cells.code("hukou_code"), householdId: nil,
                                                relation: nil, transfer: true),
                     movedOut: try cells.date("moved_out", field: "movedOut"))
                 return group.perform(request).map { _ in () }
