@@ -343,18 +343,8 @@ public final class Registry: Sendable {
         }
     }
 
-    /// ``readGroup(as:_:)`` from a thread that may block (not from async code).
-    public func readGroupSync<T>(as principal: Principal, _ body: (Group) -> T) throws(RegistryError) -> T {
-        try storageErrors {
-            try pool.read { db in
-                body(Group(registry: self, db: db, principal: principal, today: .today(), now: Timestamp.now(),
-                           isolation: .optimistic, state: Group.State()))
-            }
-        }
-    }
-
-    /// ``readGroupSync(as:_:)`` for the account of an API token, looked up in the same read
-    /// transaction. `nil` when the token stands for no live account.
+    /// ``readGroup(as:_:)`` from a thread that may block, for the account of an API token
+    /// looked up in the same read transaction. `nil` when the token stands for no live account.
     public func readGroupSync<T>(token: String, _ body: (Group) -> T) throws(RegistryError) -> T? {
         try storageErrors {
             try pool.read { db in

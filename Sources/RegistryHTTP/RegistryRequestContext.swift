@@ -2,26 +2,21 @@ import Hummingbird
 import RegistryCore
 
 /// The request context of the web service: Hummingbird's core storage, plus who is signed
-/// in (filled by ``AuthenticationMiddleware``) — a session from the cookie, or a principal
-/// from a bearer token.
+/// in (filled by ``AuthenticationMiddleware``) — a session from the cookie, or a bearer token.
 public struct RegistryRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The browser's session, when the `registry_session` cookie names a live one.
     public var session: WebSession?
     /// The session id from the cookie (to end it at sign-out).
     public var sessionId: String?
-    /// The principal of a bearer token (`POST /rpc` from scripts), looked up by the route
-    /// that needs it (``HTTPService/rpcCall(_:context:)`` does it with the request's own read).
-    public var tokenPrincipal: Principal?
-    /// The bearer token given, not yet looked up.
+    /// The bearer token given (`POST /rpc` from scripts), looked up by the route with the
+    /// request's own read (``HTTPService/rpcCall(_:context:)``).
     public var bearerToken: String?
 
     public init(source: Source) {
         coreContext = .init(source: source)
     }
 
-    /// Who acts: the session's account, else the token's.
-    public var principal: Principal? { session?.principal ?? tokenPrincipal }
 
     /// A body over 8 MiB is refused with 413.
     public var maxUploadSize: Int { 8 << 20 }

@@ -107,6 +107,10 @@ try:
     check(len(driver.find_elements(By.CSS_SELECTOR, "svg.chart polyline")) == 1, "the dashboard draws the registration-rate trend as an SVG chart")
     check("流动人口占比" in driver.page_source and "⚑ 重点" in driver.page_source, "migrant shares with the flagged areas marked")
     driver.save_screenshot(os.path.join(SHOTS, "dashboard.png"))
+    driver.get(base + "/todo")
+    check("已发现未登记的出租屋" in driver.page_source and len(driver.find_elements(By.CSS_SELECTOR, "main table a")) > 0,
+          "今日待办 lists the oldest unregistered rentals, each linked to its unit")
+    driver.save_screenshot(os.path.join(SHOTS, "todo.png"))
 
     # Add a unit.
     driver.get(base + "/units/new")

@@ -235,23 +235,6 @@ extension Registry {
         return try principal(account: account, db)
     }
 
-    /// ``principal(forToken:now:)`` from async code: an async read, which never blocks a
-    /// cooperative thread while it waits for a reader connection.
-    public func principalAsync(forToken token: String, now: Date = Date()) async throws(RegistryError) -> Principal? {
-        let digest = Accounts.digest(token), at = Timestamp.format(now)
-        do {
-            return try await pool.read { db in
-                guard let account = try Int64.fetchOne(db, sql: """
-                    SELECT t.account FROM api_token t JOIN account a ON a.id = t.account
-                    WHERE t.token_hash = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?) AND a.disabled = 0
-                    """, arguments: [digest, at]) else { return nil }
-                return try Self.principal(account: account, db)
-            }
-        } catch {
-            throw RegistryError.fromDatabase(error)
-        }
-    }
-
     static func principal(account: Int64, _ db: Database) throws -> Principal? {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT username, role FROM account WHERE id = ? AND disabled = 0"),
                                          arguments: [account]) else {
@@ -326,56 +309,41 @@ extension Registry {
     /// (at most once a minute, to spare writes).
     public func session(id: String, now: Date = Date()) throws(RegistryError) -> WebSession? {
         let digest = Accounts.digest(id)
-        let row = try read { db in
-            try Row.fetchOne(db, sql: """
-                SELECT s.account, s.csrf, s.created_at, s.last_seen_at, a.display_name FROM web_session s
-                JOIN account a ON a.id = s.account WHERE s.id_hash = ? AND a.disabled = 0
-                """, arguments: [digest])
+        guard let (session, stale) = try read({ db in try Self.liveSession(digest, now: now, db) }) else { return nil }
+        if stale {
+            try storageErrors { try pool.write { db in try Self.touchSession(digest, now: now, db) } }
         }
-        guard let row else { return nil }
-        let idleCutoff = Timestamp.format(now.addingTimeInterval(-Accounts.idleLimit))
-        let absoluteCutoff = Timestamp.format(now.addingTimeInterval(-Accounts.absoluteLimit))
-        guard (row[3] as String) > idleCutoff, (row[2] as String) > absoluteCutoff else {
-            try endSession(id: id)
-            return nil
-        }
-        if (row[3] as String) < Timestamp.format(now.addingTimeInterval(-60)) {
-            try storageErrors {
-                try pool.write { db in
-                    try db.execute(sql: "UPDATE web_session SET last_seen_at = ? WHERE id_hash = ?", arguments: [Timestamp.format(now), digest])
-                }
-            }
-        }
-        guard let principal = try read({ db in try Self.principal(account: row[0], db) }) else { return nil }
-        return WebSession(principal: principal, displayName: row[4], csrf: row[1])
+        return session
     }
 
     /// ``session(id:now:)`` from async code (async reads and write).
     public func sessionAsync(id: String, now: Date = Date()) async throws(RegistryError) -> WebSession? {
         let digest = Accounts.digest(id)
-        let idleCutoff = Timestamp.format(now.addingTimeInterval(-Accounts.idleLimit))
-        let absoluteCutoff = Timestamp.format(now.addingTimeInterval(-Accounts.absoluteLimit))
-        let touchBefore = Timestamp.format(now.addingTimeInterval(-60)), at = Timestamp.format(now)
         do {
-            let found: (WebSession, Bool)? = try await pool.read { db in
-                guard let row = try Row.fetchOne(db, sql: """
-                    SELECT s.account, s.csrf, s.created_at, s.last_seen_at, a.display_name FROM web_session s
-                    JOIN account a ON a.id = s.account WHERE s.id_hash = ? AND a.disabled = 0
-                    """, arguments: [digest]) else { return nil }
-                guard (row[3] as String) > idleCutoff, (row[2] as String) > absoluteCutoff,
-                      let principal = try Self.principal(account: row[0], db) else { return nil }
-                return (WebSession(principal: principal, displayName: row[4], csrf: row[1]), (row[3] as String) < touchBefore)
-            }
-            guard let (session, stale) = found else { return nil }
-            if stale {
-                try await pool.write { db in
-                    try db.execute(sql: "UPDATE web_session SET last_seen_at = ? WHERE id_hash = ?", arguments: [at, digest])
-                }
-            }
+            guard let (session, stale) = try await pool.read({ db in try Self.liveSession(digest, now: now, db) }) else { return nil }
+            if stale { try await pool.write { db in try Self.touchSession(digest, now: now, db) } }
             return session
         } catch {
             throw RegistryError.fromDatabase(error)
         }
+    }
+
+    /// The live session with this id hash, and whether its last request should be noted:
+    /// the one statement of the session rules (idle and absolute limits, disabled accounts).
+    private static func liveSession(_ digest: Data, now: Date, _ db: Database) throws -> (WebSession, stale: Bool)? {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT s.account, s.csrf, s.created_at, s.last_seen_at, a.display_name FROM web_session s
+            JOIN account a ON a.id = s.account WHERE s.id_hash = ? AND a.disabled = 0
+            """), arguments: [digest]) else { return nil }
+        let lastSeen: String = row[3], created: String = row[2]
+        guard lastSeen > Timestamp.format(now.addingTimeInterval(-Accounts.idleLimit)),
+              created > Timestamp.format(now.addingTimeInterval(-Accounts.absoluteLimit)),
+              let principal = try principal(account: row[0], db) else { return nil }
+        return (WebSession(principal: principal, displayName: row[4], csrf: row[1]), lastSeen < Timestamp.format(now.addingTimeInterval(-60)))
+    }
+
+    private static func touchSession(_ digest: Data, now: Date, _ db: Database) throws {
+        try db.execute(sql: "UPDATE web_session SET last_seen_at = ? WHERE id_hash = ?", arguments: [Timestamp.format(now), digest])
     }
 
     /// Ends a session (signing out).

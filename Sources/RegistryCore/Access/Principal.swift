@@ -48,14 +48,7 @@ public struct Principal: Sendable, Equatable {
 
     /// Whether a unit in this grid (of this community and subdistrict) is inside the account's areas.
     public func contains(grid: String, community: String, subdistrict: String) -> Bool {
-        isCountyWide || areas.contains { scope in
-            switch scope.level {
-            case .county: true
-            case .subdistrict: subdistrict == scope.code
-            case .community: community == scope.code
-            case .grid: grid == scope.code
-            }
-        }
+        isCountyWide || areas.contains { $0.contains(grid: grid, community: community, subdistrict: subdistrict) }
     }
 
     /// The SQL condition that keeps rows inside the account's areas, given the SQL
@@ -91,5 +84,15 @@ public struct AreaScope: Sendable, Equatable {
     public init(code: String, level: AreaLevel) {
         self.code = code
         self.level = level
+    }
+
+    /// Whether a unit in this grid (of this community and subdistrict) lies in the area.
+    public func contains(grid: String, community: String, subdistrict: String) -> Bool {
+        switch level {
+        case .county: true
+        case .subdistrict: subdistrict == code
+        case .community: community == code
+        case .grid: grid == code
+        }
     }
 }

@@ -5,32 +5,42 @@ import GRDB
 struct AreaSelection {
     var level: AreaLevel
     var areas: [(code: String, name: String)]
+    /// The parent the areas are under, if any.
+    var parentArea: AreaRecord?
     /// A condition on `unit` (aliased `u`) restricting the counted units to the parent, if any.
-    var unitCondition: (sql: String, arguments: StatementArguments)
+    var unitCondition: (sql: String, arguments: StatementArguments) { condition(alias: "u") }
+
+    /// The condition restricting rows of a table aliased `alias` (with `grid`, `community`
+    /// and `subdistrict` columns: `unit`, `ledger_event`) to the parent, if any.
+    func condition(alias: String) -> (sql: String, arguments: StatementArguments) {
+        parentArea?.containsCondition(alias: alias) ?? ("1", [])
+    }
 
     init(_ db: Database, level: AreaLevel, parent: String?) throws {
         self.level = level
         var sql = "SELECT code, name FROM area a WHERE a.level = ?"
         var arguments: StatementArguments = [level.rawValue]
-        unitCondition = ("1", [])
         if let parent {
             let parentArea = try AreaRecord.require(db, code: parent, field: "parent")
             let under = parentArea.descendantCondition(alias: "a")
             sql += " AND " + under.sql
             arguments += under.arguments
-            unitCondition = parentArea.containsCondition(alias: "u")
+            self.parentArea = parentArea
         }
         sql += " ORDER BY code"
         areas = try db.cachedRows(sql: sql, arguments: arguments).map { ($0[0], $0[1]) }
     }
 
     /// The `unit` column (aliased `u`) that names the area of this level a unit is in.
-    var groupColumn: String {
+    var groupColumn: String { groupColumn(alias: "u") }
+
+    /// ``groupColumn`` on a table aliased `alias` with the same columns (`ledger_event`).
+    func groupColumn(alias: String) -> String {
         switch level {
         case .county: "'*'"
-        case .subdistrict: "u.subdistrict"
-        case .community: "u.community"
-        case .grid: "u.grid"
+        case .subdistrict: "\(alias).subdistrict"
+        case .community: "\(alias).community"
+        case .grid: "\(alias).grid"
         }
     }
 

@@ -56,13 +56,18 @@ public struct Duplicates: RegistryRequest {
         return Result(pairs: page, next: pairs.count > start + limit ? page.last?.key : nil)
     }
 
-    /// The areas condition on the unit of a person's open residence, else latest.
-    private func scope(_ context: OperationContext) throws -> (joins: String, sql: String, arguments: StatementArguments) {
+    /// The condition that a person (aliased `r`) lives, or last lived, in the asked area and
+    /// the principal's areas: the unit of their open residence, else of their latest one.
+    /// `1` when nothing narrows it.
+    private func placeOfPerson(_ context: OperationContext) throws -> (sql: String, arguments: StatementArguments) {
         let place = try context.placeConditions(area: area)
+        guard !place.sql.isEmpty else { return ("1", []) }
         return ("""
-            JOIN unit u ON u.id = coalesce((SELECT o.unit FROM residence o WHERE o.resident = r.id AND o.moved_out IS NULL),
-                                           (SELECT l.unit FROM residence l WHERE l.resident = r.id ORDER BY l.moved_in DESC, l.id DESC LIMIT 1))
-            """, place.sql.isEmpty ? "1" : place.sql.joined(separator: " AND "), place.arguments)
+            EXISTS (SELECT 1 FROM unit u WHERE u.id = coalesce(
+                (SELECT o.unit FROM residence o WHERE o.resident = r.id AND o.moved_out IS NULL),
+                (SELECT l.unit FROM residence l WHERE l.resident = r.id ORDER BY l.moved_in DESC, l.id DESC LIMIT 1))
+              AND \(place.sql.joined(separator: " AND ")))
+            """, place.arguments)
     }
 
     /// People compared name by name, read in name order (the index on name) and never held
@@ -70,13 +75,7 @@ public struct Duplicates: RegistryRequest {
     /// looked up only for the people of a pair.
     private func residentPairs(_ context: OperationContext, key: RegistryKey) throws -> [Pair] {
         let db = context.db
-        var scoped = "1"
-        var arguments: StatementArguments = []
-        let scope = try scope(context)
-        if area != nil || !context.principal.isCountyWide {
-            scoped = "EXISTS (SELECT 1 FROM resident r2 \(scope.joins.replacingOccurrences(of: "r.id", with: "r2.id")) WHERE r2.id = r.id AND \(scope.sql))"
-            arguments = scope.arguments
-        }
+        let scoped = try placeOfPerson(context)
         let opener = Disclosure(reveal: true, key: key)
         struct Person { var resident: Int64, name: String, sex: String, birth: String, number: String, digits: [UInt8], index: Data, cipher: Data }
         let unitOf = try db.cachedStatement(sql: """
@@ -128,8 +127,8 @@ public struct Duplicates: RegistryRequest {
         }
         let rows = try Row.fetchCursor(db, sql: """
             SELECT r.id, r.name, r.sex, r.birth_date, r.id_index, r.id_cipher FROM resident r INDEXED BY resident_name
-            WHERE \(scoped) ORDER BY r.name
-            """, arguments: arguments)
+            WHERE \(scoped.sql) ORDER BY r.name
+            """, arguments: scoped.arguments)
         while let row = try rows.next() {
             let name: String = row[1]
             if let first = group.first, first.name != name { try compare() }

@@ -38,9 +38,6 @@ public struct LedgerDiff: RegistryRequest {
         /// The CSV and spreadsheet columns.
         public static let csvHeader = ["change", "id_number", "name", "unit_id", "from_unit_id", "date"]
 
-        public var csvRows: [[String]] {
-            changes.map { [$0.change, $0.idNumber, $0.name, $0.unitId, $0.fromUnitId ?? "", $0.date ?? ""] }
-        }
     }
 
     struct Living {

@@ -37,15 +37,15 @@ public struct Timeliness: RegistryRequest {
         guard (0...3650).contains(withinDays) else { throw RegistryError.invalid("withinDays", "must be 0 to 3650") }
         guard from <= to else { throw RegistryError.invalid("to", "\(to) is before from \(from)", reason: .invalidDate) }
         let selection = try AreaSelection(context.db, level: level, parent: parent)
-        let group = selection.groupColumn.replacingOccurrences(of: "u.", with: "e.")
-        let unitCondition = selection.unitCondition.sql.replacingOccurrences(of: "u.", with: "e.")
+        let group = selection.groupColumn(alias: "e")
+        let parent = selection.condition(alias: "e")
         // The local date of a UTC timestamp: SQLite's 'localtime' uses the machine's zone.
         let rows = try GRDB.Row.fetchAll(context.db, sql: """
             SELECT \(group) AS area, count(*), sum(date(e.recorded_at, 'localtime') <= date(e.date, '+' || ? || ' days'))
             FROM ledger_event e
-            WHERE e.type = 'move_in' AND e.date >= ? AND e.date <= ? AND \(unitCondition) AND \(ImportRun.notImported(alias: "e"))
+            WHERE e.type = 'move_in' AND e.date >= ? AND e.date <= ? AND \(parent.sql) AND \(ImportRun.notImported(alias: "e"))
             GROUP BY area
-            """, arguments: [withinDays, from.description, to.description] + selection.unitCondition.arguments)
+            """, arguments: [withinDays, from.description, to.description] + parent.arguments)
         var counts: [String: (Int, Int)] = [:]
         for row in rows { counts[row[0]] = (row[1], row[2] ?? 0) }
         return Result(rows: selection.areas.map { area in

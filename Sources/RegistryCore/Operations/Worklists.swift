@@ -208,8 +208,7 @@ public struct PermitEligible: RegistryRequest {
             guard current.movedIn <= asOf.description, current.movedOut.map({ $0 > asOf.description }) ?? true,
                   let place = try Row.fetchOne(living, arguments: [current.id]) else { continue }
             let (grid, community, subdistrict): (String, String, String) = (place[1], place[2], place[3])
-            if let area, !Principal(username: "", role: .admin, areas: [AreaScope(code: area.code, level: area.level)])
-                .contains(grid: grid, community: community, subdistrict: subdistrict) { continue }
+            if let area, !AreaScope(code: area.code, level: area.level).contains(grid: grid, community: community, subdistrict: subdistrict) { continue }
             guard context.principal.contains(grid: grid, community: community, subdistrict: subdistrict),
                   context.settings.isMigrant(hukouCode: place[4], subdistrict: subdistrict) else { continue }
             found.append(Candidate(resident: resident, name: place[5], unitId: place[0], since: since, index: place[6], cipher: place[7]))
