@@ -350,13 +350,14 @@ struct PageRoutes {
         func refuse(_ error: RegistryError) -> Response {
             HTML.response(ledgerForm(session, values: form.fields, error: error), status: Self.formStatus(error))
         }
-        if form["format"] == "xlsx" {
-            return refuse(RegistryError.invalid("format", "xlsx export comes with the spreadsheet release; choose csv"))
-        }
         let export: Export
+        let xlsx = form["format"] == "xlsx"
+        guard xlsx || (form["format"] ?? "csv") == "csv" else {
+            return refuse(RegistryError.invalid("format", "must be csv or xlsx"))
+        }
         let from: CivilDate?, to: CivilDate?
         do {
-            export = try Export(format: .csv, reveal: form["reveal"] == "true", purpose: form["purpose"])
+            export = try Export(format: xlsx ? .xlsx : .csv, reveal: form["reveal"] == "true", purpose: form["purpose"])
             from = try form["from"].map { text throws(RegistryError) in
                 guard let date = CivilDate(text) else { throw RegistryError.invalid("from", "'\(text)' is not a real date", reason: .invalidDate) }
                 return date
@@ -374,8 +375,9 @@ struct PageRoutes {
             _ = try? export.ledger(registry, area: area, from: from, to: to, after: nil, to: OutputSink(stream), as: principal)
         }
         thread.start()
-        let name = "ledger-\(CivilDate.today().description.replacingOccurrences(of: "-", with: "")).csv"
-        return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(name)\""],
+        let name = "ledger-\(CivilDate.today().description.replacingOccurrences(of: "-", with: "")).\(xlsx ? "xlsx" : "csv")"
+        return Response(status: .ok, headers: [.contentType: xlsx ? WorklistPages.xlsxType : "text/csv; charset=utf-8",
+                                               .contentDisposition: "attachment; filename=\"\(name)\""],
                         body: ResponseBody { writer in
                             do {
                                 while let block = await stream.next() {

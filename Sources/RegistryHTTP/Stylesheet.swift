@@ -23,6 +23,7 @@ enum Stylesheet {
         .notice{background:#e8f4ea;border-left:4px solid #2e7d32;padding:.75rem;margin-bottom:1rem}
         .alert{background:#fdecea;border-left:4px solid #c0392b;padding:.75rem;margin-bottom:1rem}
         button,.button{display:inline-block;background:#1f4e79;color:#fff;border:0;border-radius:6px;padding:.65rem 1.2rem;font-size:1rem;margin-top:1rem;text-decoration:none}
+        button.secondary{background:#fff;color:#1f4e79;border:1px solid #1f4e79;margin-left:.5rem}
         small{color:#5b6774}
         .req{color:#c0392b}
         table{width:100%;border-collapse:collapse;background:#fff;font-size:.95rem}

@@ -83,7 +83,8 @@ struct WorklistPages {
             <p>\(from) 至 \(to) 您负责区域内流动人口的变动（迁入、迁出、变更住址）。</p>
             <form method="post" action="/weekly" class="card">\(HTML.csrf(session))
             <input type="hidden" name="from" value="\(from)"><input type="hidden" name="to" value="\(to)">
-            <button type="submit">下载 CSV</button></form>
+            <button type="submit" name="format" value="xlsx">下载 Excel (xlsx)</button>
+            <button type="submit" name="format" value="csv" class="secondary">下载 CSV</button></form>
             """
         switch await service.call(LedgerDiff.method, [("from", .string(from.description)), ("to", .string(to.description))], as: session.principal) {
         case let .success(diff):
@@ -104,17 +105,26 @@ struct WorklistPages {
         }
         switch await service.call(LedgerDiff.method, [("from", .string(from.description)), ("to", .string(to.description))], as: session.principal) {
         case let .success(diff):
-            var text = CSVText.byteOrderMark
-            CSVText.appendRow(LedgerDiff.Result.csvHeader, to: &text)
-            for row in LedgerDiff.rows(of: diff) { CSVText.appendRow(row, to: &text) }
-            return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8",
-                                                   .contentDisposition: "attachment; filename=\"diff-\(from)-\(to).csv\""],
-                            body: .init(byteBuffer: ByteBuffer(string: text)))
+            let xlsx = form["format"] == "xlsx"
+            let file = MemoryDestination()
+            do {
+                try LedgerDiff.write(diff, format: xlsx ? .xlsx : .csv, to: OutputSink(file))
+            } catch {
+                return HTML.response(HTML.page(title: "每周核对", session: session, body: "<p class=\"alert\">\(HTML.escape(FormMessages.message(error)))</p>"),
+                                     status: .internalServerError)
+            }
+            let name = "diff-\(from)-\(to).\(xlsx ? "xlsx" : "csv")"
+            return Response(status: .ok, headers: [.contentType: xlsx ? Self.xlsxType : "text/csv; charset=utf-8",
+                                                   .contentDisposition: "attachment; filename=\"\(name)\""],
+                            body: .init(byteBuffer: ByteBuffer(bytes: file.bytes)))
         case let .failure(error):
             return HTML.response(HTML.page(title: "每周核对", session: session, body: "<p class=\"alert\">\(HTML.escape(FormMessages.message(error)))</p>"),
                                  status: PageRoutes.formStatus(error))
         }
     }
+
+    /// The media type of an xlsx workbook.
+    static let xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
     private func table(_ headers: [String], _ rows: [[String]], empty: String) -> String {
         guard !rows.isEmpty else { return "<p>\(HTML.escape(empty))</p>" }

@@ -74,7 +74,10 @@ extension MigrantScope: ExpressibleByArgument {}
 
 /// The output formats of exports.
 enum ExportFormat: String, ExpressibleByArgument, CaseIterable {
-    case csv, ndjson
+    case csv, ndjson, xlsx
+
+    /// The core's format of the same name.
+    var exportFormat: Export.Format { Export.Format(rawValue: rawValue)! }
 }
 
 /// Runs `body`, turning a refusal into the contract's exit: the message and reason on

@@ -23,7 +23,12 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Parses exactly `YYYY-MM-DD` (four-digit year, two-digit month and day, a real day).
     /// Anything else — `2025-1-05`, `2025-02-30`, a time or a time zone — returns `nil`.
     public init?(_ text: String) {
-        let bytes = Array(text.utf8)
+        self.init(isoBytes: Array(text.utf8))
+    }
+
+    /// ``init(_:)`` over UTF-8 bytes (a column's text as SQLite holds it).
+    init?(isoBytes bytes: some RandomAccessCollection<UInt8>) {
+        let bytes = Array(bytes)
         guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return nil }
         func number(_ range: Range<Int>) -> Int? {
             var value = 0

@@ -50,6 +50,8 @@ public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible
         case duplicateArea = "duplicate_area"
         case duplicateResidence = "duplicate_residence"
         case duplicateUnit = "duplicate_unit"
+        /// Not a failure: how a dry-run import rolls its checks back.
+        case dryRun = "dry_run"
         case exists
         case householdHasHead = "household_has_head"
         case invalidAreaCode = "invalid_area_code"
@@ -59,6 +61,7 @@ public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible
         case invalidHeader = "invalid_header"
         case invalidIdNumber = "invalid_id_number"
         case invalidParams = "invalid_params"
+        case invalidXlsx = "invalid_xlsx"
         case keyCheckMissing = "key_check_missing"
         case keyExists = "key_exists"
         case keyFileExposed = "key_file_exposed"
@@ -85,6 +88,7 @@ public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible
         case schemaTooOld = "schema_too_old"
         case sealedValueAltered = "sealed_value_altered"
         case storageError = "storage_error"
+        case storedAsNumber = "stored_as_number"
         case unitClosed = "unit_closed"
         case unitOccupied = "unit_occupied"
         case unknownArea = "unknown_area"

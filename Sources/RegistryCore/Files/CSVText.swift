@@ -61,4 +61,9 @@ struct CSVLayout: Sendable {
     var boolean: Int32
     var idIndex: Int32
     var idCipher: Int32
+    /// For spreadsheets: the sex column (`male`/`female`, shown 男/女), the event type's
+    /// (shown in Chinese; -1 for none) and the columns of dates (date cells).
+    var sex: Int32
+    var eventType: Int32 = -1
+    var dates: [Int32]
 }

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// Streams the ledger or the roster to an ``OutputSink`` as CSV or NDJSON, audited.
+/// Streams the ledger or the roster to an ``OutputSink`` as CSV, NDJSON or xlsx, audited.
 ///
 /// The audit entry (action `export`, with the operator, purpose, filters and the number of
 /// records selected) is committed first, and the rows are then read from a snapshot that
@@ -14,6 +14,8 @@ import GRDB
 public struct Export: Sendable {
     public enum Format: String, Sendable {
         case csv, ndjson
+        /// A workbook with Chinese titles and values (``SpreadsheetWriter``).
+        case xlsx
     }
 
     public var format: Format
@@ -99,6 +101,11 @@ public struct Export: Sendable {
                                  to: sink, written: &counted) { lastSeq = $0.int64(0) }
                 return lastSeq
             }
+            if format == .xlsx {
+                try Self.spreadsheetRows(db, sql: sql, arguments: arguments, sheet: "台账", header: LedgerEventRow.csvHeader,
+                                         layout: LedgerQuery.csvLayout, disclosure: disclosure, to: sink, written: &counted) { lastSeq = $0.int64(0) }
+                return lastSeq
+            }
             try storageErrors {
                 let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
                 while let row = try rows.next() {
@@ -149,6 +156,11 @@ public struct Export: Sendable {
                 try sink.append { CSVText.appendRow(RosterRow.csvHeader, to: &$0) }
                 try Self.csvRows(db, sql: sql, arguments: arguments, layout: RosterQuery.csvLayout, disclosure: disclosure,
                                  to: sink, written: &counted) { _ in }
+                return nil
+            }
+            if format == .xlsx {
+                try Self.spreadsheetRows(db, sql: sql, arguments: arguments, sheet: "名册", header: RosterRow.csvHeader,
+                                         layout: RosterQuery.csvLayout, disclosure: disclosure, to: sink, written: &counted) { _ in }
                 return nil
             }
             try storageErrors {
@@ -231,6 +243,57 @@ public struct Export: Sendable {
                 each(row)
             }
         }
+    }
+
+    /// The rows of an export as a workbook (``SpreadsheetWriter``): the CSV's columns under
+    /// their Chinese titles, text cells straight from SQLite's column text, the ID number
+    /// opened and shown as `disclosure` says, the birth date a date cell when revealed (its
+    /// masked form `1990-**-**` a text cell), dates as date cells, sex, yes/no and event
+    /// types in Chinese. `recorded_at` stays the UTC timestamp's text.
+    static func spreadsheetRows(_ db: Database, sql: String, arguments: StatementArguments, sheet: String, header: [String],
+                                layout: CSVLayout, disclosure: Disclosure, to sink: OutputSink, written: inout Int,
+                                each: (RawStatement.Columns) -> Void) throws(RegistryError) {
+        let columns = header.enumerated().map { index, name in
+            let isDate = layout.dates.contains(Int32(index)) || (disclosure.reveal && Int32(index) == layout.birthDate)
+            return SpreadsheetColumn(name, isDate ? .date : .text)
+        }
+        let book = try SpreadsheetWriter(sheetName: sheet, columns: columns)
+        var count = 0
+        defer { written += count }
+        try storageErrors {
+            try RawStatement(db, sql, arguments: arguments).each { row in
+                for index in Int32(0)..<layout.columns where !row.isNull(index) || index == layout.idNumber {
+                    let column = Int(index)
+                    switch index {
+                    case layout.boolean:
+                        book.text(column, ColumnTitles.yesNo(row.int64(index) != 0))
+                    case layout.idNumber:
+                        if let cipher = row.blob(layout.idCipher), let blind = row.blob(layout.idIndex) {
+                            book.text(column, try disclosure.idNumber(cipher: cipher, index: blind))
+                        }
+                    case layout.birthDate:
+                        let date = row.bytes(index)
+                        if disclosure.reveal, let day = CivilDate(isoBytes: date) {
+                            book.date(column, day)
+                        } else if date.count >= 4 {
+                            book.text(column, bytes: date.prefix(4) + Self.maskedMonthDay)
+                        }
+                    case layout.sex:
+                        book.text(column, ColumnTitles.sex[row.string(index)] ?? row.string(index))
+                    case layout.eventType:
+                        book.text(column, ColumnTitles.eventType[row.string(index)] ?? row.string(index))
+                    case _ where layout.dates.contains(index):
+                        if let day = CivilDate(isoBytes: row.bytes(index)) { book.date(column, day) } else { book.text(column, bytes: row.bytes(index)) }
+                    default:
+                        if let text = row.cString(index) { book.text(column, cString: text) }
+                    }
+                }
+                try book.endRow()
+                count += 1
+                each(row)
+            }
+        }
+        try book.finish(into: sink)
     }
 
     private static let trueBytes = Array("true".utf8), falseBytes = Array("false".utf8), maskedMonthDay = Array("-**-**".utf8)

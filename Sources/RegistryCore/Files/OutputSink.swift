@@ -173,3 +173,18 @@ public final class FileDestination: ExportDestination {
         unlink(temporaryPath)
     }
 }
+
+/// Bytes kept in memory: a small file built whole before it is sent (the weekly diff's
+/// download) and tests.
+public final class MemoryDestination: ExportDestination {
+    /// Everything written so far.
+    public private(set) var bytes: [UInt8] = []
+    /// Whether the output was completed.
+    public private(set) var finished = false
+
+    public init() {}
+
+    public func write(_ block: UnsafeRawBufferPointer) throws(RegistryError) { bytes.append(contentsOf: block) }
+    public func finish() throws(RegistryError) { finished = true }
+    public func abandon() { bytes = [] }
+}

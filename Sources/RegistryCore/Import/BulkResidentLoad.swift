@@ -159,7 +159,7 @@ struct BulkResidentLoad {
 extension BulkResidentLoad {
     /// The reading thread: parses, checks and seals rows, and hands them over in batches.
     final class Parser: @unchecked Sendable {
-        private var reader: CSVRecordReader
+        private let reader: TableSource
         private let columnIndex: [String: Int]
         private let key: RegistryKey
         private let today: CivilDate
@@ -167,7 +167,7 @@ extension BulkResidentLoad {
         /// Signalled when the thread has stopped (and closed the file).
         let finished = DispatchSemaphore(value: 0)
 
-        init(reader: CSVRecordReader, columnIndex: [String: Int], key: RegistryKey, today: CivilDate, queue: BatchQueue<[Staged]>) {
+        init(reader: TableSource, columnIndex: [String: Int], key: RegistryKey, today: CivilDate, queue: BatchQueue<[Staged]>) {
             self.reader = reader
             self.columnIndex = columnIndex
             self.key = key
@@ -185,16 +185,18 @@ extension BulkResidentLoad {
             var batch: [Staged] = []
             batch.reserveCapacity(BulkResidentLoad.batchSize)
             while true {
-                let next: (line: Int, fields: [String])?
+                let next: TableRecord?
                 do throws(CSVRecordReader.Malformed) {
                     next = try reader.next()
                 } catch {
                     batch.append(.unusable)
                     break
                 }
-                guard let (line, fields) = next else { break }
-                if fields.count == 1 && fields[0].isEmpty { continue }
-                batch.append(stage(line: line, fields: fields, seen: &seen))
+                guard let next else { break }
+                if next.fields.allSatisfy({ CellText.trimmed($0).isEmpty }) { continue }
+                // A number where text must be is reported by the row-by-row path.
+                if next.numbers != 0 { batch.append(.unusable); break }
+                batch.append(stage(line: next.line, fields: next.fields, seen: &seen))
                 if batch.count == BulkResidentLoad.batchSize {
                     guard queue.put(batch, weight: 1) else { return }
                     batch.removeAll(keepingCapacity: true)
@@ -214,10 +216,10 @@ extension BulkResidentLoad {
                 guard let movedIn = try cells.date("moved_in", field: "movedIn"), movedIn >= idNumber.birthDate else { return .unusable }
                 let movedOut = try cells.date("moved_out", field: "movedOut")
                 if let movedOut, movedOut < movedIn { return .unusable }
-                guard let unitId = cells.code("unit_id") else { return .unusable }
+                guard let unitId = try cells.code("unit_id", field: "unitId") else { return .unusable }
                 let name = try TextRules.text(try CellText.words(try cells.required("name", field: "name"), field: "name"), field: "name", maxLength: 100)
                 let phone = try cells.phone("phone", field: "phone").map { p throws(RegistryError) in try TextRules.phone(p, field: "phone") }
-                let hukouCode = try cells.code("hukou_code").map { h throws(RegistryError) in try TextRules.hukouCode(h, field: "hukouCode") }
+                let hukouCode = try cells.code("hukou_code", field: "hukouCode").map { h throws(RegistryError) in try TextRules.hukouCode(h, field: "hukouCode") }
                 let blindIndex = key.blindIndex(idNumber.value)
                 let person = ResidentRecord(idNumber: idNumber, idIndex: blindIndex, name: name,
                                             hukouCode: hukouCode ?? idNumber.divisionCode, phone: phone)

@@ -47,6 +47,8 @@ public struct CSVImport {
 
     public struct Summary: Sendable {
         public var rows: Int
+        /// The rows were checked and nothing was written (``dryRun``).
+        public var dryRun = false
         public var seconds: Double
         /// Whether the rows were loaded by the bulk path (``BulkResidentLoad``) rather than
         /// one operation per row.
@@ -67,10 +69,15 @@ public struct CSVImport {
     /// Whether `residents` files may take the bulk path (``BulkResidentLoad``); tests turn
     /// it off to compare both paths.
     var allowsBulkLoad = true
+    /// Checks every row as a real import would (the same operations, against what the
+    /// database holds, in file order) and rolls everything back: nothing is written, and
+    /// every bad row is reported (a ``Refusal``), or the number of good ones returned.
+    public var dryRun = false
 
-    public init(kind: Kind, encoding: TextEncoding? = nil) {
+    public init(kind: Kind, encoding: TextEncoding? = nil, dryRun: Bool = false) {
         self.kind = kind
         self.encoding = encoding
+        self.dryRun = dryRun
     }
 
     /// Imports the file at `path`.
@@ -83,7 +90,7 @@ public struct CSVImport {
 
         let started = Date()
         return try registry.sortingOnDisk {
-            if kind == .residents && allowsBulkLoad {
+            if kind == .residents && allowsBulkLoad && !dryRun {
                 // The fast path loads new people in bulk; anything it does not handle (a bad
                 // row, a person already registered) rolls it back, and the rows run one by one.
                 if let rows = try BulkResidentLoad(importer: self, path: source).run(registry, operator: actor, started: started,
@@ -92,16 +99,20 @@ public struct CSVImport {
                 }
             }
             let rows = try rowByRow(registry, path: source, operator: actor, started: started, progress: progress)
-            return Summary(rows: rows, seconds: Date().timeIntervalSince(started))
+            return Summary(rows: rows, dryRun: dryRun, seconds: Date().timeIntervalSince(started))
         }
     }
 
     /// Opens the file and reads its header.
     /// A GB18030 file (named so, or not valid UTF-8) is converted as it is read, in memory.
-    func open(_ path: String) throws(RegistryError) -> (CSVRecordReader, [String: Int]) {
-        var gb18030 = encoding == .gb18030
-        if encoding == nil { gb18030 = !(try TextEncoding.isUTF8(path: path)) }
-        var reader = try CSVRecordReader(path: path, gb18030: gb18030)
+    func open(_ path: String) throws(RegistryError) -> (TableSource, [String: Int]) {
+        let (reader, index, _) = try openWithTitles(path)
+        return (reader, index)
+    }
+
+    /// ``open(_:)``, with each column's title as the file writes it (`身份证号`), for messages.
+    func openWithTitles(_ path: String) throws(RegistryError) -> (TableSource, [String: Int], [String: String]) {
+        let reader = try TableSource.open(path: path, encoding: encoding)
         let headerRow: [String]
         do throws(CSVRecordReader.Malformed) {
             headerRow = try reader.next()?.fields ?? []
@@ -110,7 +121,10 @@ public struct CSVImport {
             throw RegistryError(.invalidParams, reason: error.reason, field: "file", message: "line \(error.line): \(error.message)")
         }
         do {
-            return (reader, try header(headerRow))
+            let index = try header(headerRow)
+            var titles: [String: String] = [:]
+            for (name, i) in index { titles[name] = CellText.trimmed(headerRow[i].replacingOccurrences(of: "\u{FEFF}", with: "")) }
+            return (reader, index, titles)
         } catch {
             reader.close()
             throw error
@@ -120,11 +134,12 @@ public struct CSVImport {
     /// Runs every row through its operation, in one all-or-nothing transaction.
     private func rowByRow(_ registry: Registry, path: String, operator actor: String, started: Date,
                           progress: ((Int, Double) -> Void)?) throws -> Int {
-        var (reader, columnIndex) = try open(path)
+        let (reader, columnIndex, titles) = try openWithTitles(path)
         defer { reader.close() }
         var lastReport = started
         var bad: [BadRow] = []
         var badCount = 0
+        var checked = 0
 
         let rows: Int
         do throws(RegistryError) {
@@ -135,16 +150,17 @@ public struct CSVImport {
             let deferred = try DeferredSchema.drop(Self.deferredIndexes[kind] ?? [], in: group)
             var done = 0
             while true {
-                let next: (line: Int, fields: [String])?
+                let next: TableRecord?
                 do throws(CSVRecordReader.Malformed) {
                     next = try reader.next()
                 } catch {
                     throw RegistryError(.invalidParams, reason: error.reason, field: "file",
                                         message: "line \(error.line): \(error.message); the file cannot be read further")
                 }
-                guard let (line, record) = next else { break }
-                if record.count == 1 && record[0].isEmpty { continue }
-                let cells = Cells(values: record, index: columnIndex)
+                guard let next else { break }
+                let (line, record) = (next.line, next.fields)
+                if record.allSatisfy({ CellText.trimmed($0).isEmpty }) { continue }
+                let cells = Cells(values: record, index: columnIndex, numbers: next.numbers)
                 let outcome: Result<Void, RegistryError>
                 if record.count != columnIndex.count {
                     outcome = .failure(.invalid("row", "has \(record.count) cells, the header \(columnIndex.count)"))
@@ -154,7 +170,7 @@ public struct CSVImport {
                 if case let .failure(error) = outcome {
                     badCount += 1
                     if bad.count < Self.maxReportedRows {
-                        bad.append(BadRow(line: line, column: error.field.map { Self.column(for: $0, kind: kind) },
+                        bad.append(BadRow(line: line, column: error.field.map { Self.column(for: $0, kind: kind) }.map { titles[$0] ?? $0 },
                                           reason: error.reason, message: error.message))
                     }
                 }
@@ -168,6 +184,10 @@ public struct CSVImport {
                 }
             }
             if badCount > 0 { throw RegistryError(.invalidParams, reason: .badRows, message: "\(badCount) bad rows") }
+            if dryRun {
+                checked = done
+                throw RegistryError(.invalidParams, reason: .dryRun, message: "a dry run writes nothing")
+            }
             try deferred.rebuild(in: group)
             try ImportRun.finish(kind, since: importStart, in: group)
             return done
@@ -175,6 +195,7 @@ public struct CSVImport {
         } catch {
             let failure: RegistryError = error
             if failure.reason == .badRows { throw Refusal(badRows: bad, badRowCount: badCount) }
+            if failure.reason == .dryRun { return checked }
             throw failure
         }
         return rows
@@ -186,6 +207,8 @@ public struct CSVImport {
     struct Cells {
         var values: [String]
         var index: [String: Int]
+        /// The cells a spreadsheet stored as numbers (bit i for cell i).
+        var numbers: UInt64 = 0
 
         /// The cell trimmed of white space (ASCII and full-width); `nil` when empty.
         subscript(_ column: String) -> String? {
@@ -194,9 +217,26 @@ public struct CSVImport {
             return value.isEmpty ? nil : value
         }
 
-        /// A code or unit id: full-width forms read as ASCII.
-        func code(_ column: String) -> String? {
-            self[column].map(CellText.folded)
+        /// Refuses a cell the spreadsheet stored as a number where text must be (an ID
+        /// number, a phone, a code or a unit id): past 15 digits a number loses its last
+        /// ones, and a leading 0 is gone.
+        func refuseNumber(_ column: String, field: String, what: String, echo: Bool = true) throws(RegistryError) {
+            guard let i = index[column], i < 64, numbers & (1 << UInt64(i)) != 0 else { return }
+            let found = echo ? "found \(self[column].map { "'\($0)'" } ?? "a number") stored as a number" : "the cell is stored as a number"
+            throw RegistryError.invalid(field, "\(found): a spreadsheet keeps only 15 digits of a number and drops leading zeros, so \(what) may have changed; format the column as text (设置单元格格式 → 文本) and type the values again",
+                                        reason: .storedAsNumber)
+        }
+
+        /// A code or unit id: full-width forms read as ASCII; a number cell refused.
+        func code(_ column: String, field: String) throws(RegistryError) -> String? {
+            try refuseNumber(column, field: field, what: "the code")
+            return self[column].map(CellText.folded)
+        }
+
+        /// A required code or unit id.
+        func requiredCode(_ column: String, field: String) throws(RegistryError) -> String {
+            guard let value = try code(column, field: field) else { throw .invalid(field, "is required") }
+            return value
         }
 
         /// A name or address (refusing characters lost to a wrong encoding).
@@ -204,12 +244,12 @@ public struct CSVImport {
             try self[column].map { text throws(RegistryError) in try CellText.words(text, field: field) }
         }
 
-        /// A phone, checked as spreadsheets hold them.
+        /// A phone, checked as spreadsheets hold them; a number cell refused.
         func phone(_ column: String, field: String) throws(RegistryError) -> String? {
-            try self[column].map { text throws(RegistryError) in try CellText.phone(text, field: field) }
+            try refuseNumber(column, field: field, what: "the phone number", echo: false)
+            return try self[column].map { text throws(RegistryError) in try CellText.phone(text, field: field) }
         }
 
-        /// A required cell, or `is required` blamed on its field.
         func required(_ column: String, field: String) throws(RegistryError) -> String {
             guard let value = self[column] else { throw .invalid(field, "is required") }
             return value
@@ -221,6 +261,7 @@ public struct CSVImport {
         }
 
         func idNumber(_ column: String, field: String, today: CivilDate) throws(RegistryError) -> IDNumber? {
+            try refuseNumber(column, field: field, what: "the ID number")
             guard let raw = self[column] else { return nil }
             let text = try CellText.idNumber(raw, field: field)
             do { return try IDNumber(text, today: today) } catch { throw error.blaming(field) }
@@ -236,9 +277,9 @@ public struct CSVImport {
             let today = group.today
             switch kind {
             case .areas:
-                let request = AddArea(code: CellText.folded(try cells.required("code", field: "code")),
+                let request = AddArea(code: try cells.requiredCode("code", field: "code"),
                                       name: try CellText.words(try cells.required("name", field: "name"), field: "name"),
-                                      level: try cells.value("level", field: "level"), parent: CellText.folded(try cells.required("parent", field: "parent")))
+                                      level: try cells.value("level", field: "level"), parent: try cells.requiredCode("parent", field: "parent"))
                 return group.perform(request).map { _ in () }
             case .units:
                 var landlord: Landlord?
@@ -252,10 +293,10 @@ public struct CSVImport {
                 guard let discovered = try cells.date("discovered_on", field: "discoveredOn") else {
                     throw RegistryError.invalid("discoveredOn", "is required")
                 }
-                let request = AddUnit(grid: CellText.folded(try cells.required("grid", field: "grid")),
+                let request = AddUnit(grid: try cells.requiredCode("grid", field: "grid"),
                                       address: try CellText.words(try cells.required("address", field: "address"), field: "address"),
                                       kind: try cells.value("kind", field: "kind"), discoveredOn: discovered,
-                                      unitId: cells.code("unit_id"), landlord: landlord,
+                                      unitId: try cells.code("unit_id", field: "unitId"), landlord: landlord,
                                       registeredOn: try cells.date("registered_on", field: "registeredOn"))
                 return group.perform(request).map { _ in () }
             case .residents:
@@ -267,8 +308,8 @@ public struct CSVImport {
                 }
                 let request = ImportedResidence(
                     register: RegisterResident(idNumber: id, name: try CellText.words(try cells.required("name", field: "name"), field: "name"),
-                                               unitId: CellText.folded(try cells.required("unit_id", field: "unitId")), movedIn: movedIn,
-                                               phone: try cells.phone("phone", field: "phone"), hukouCode: cells.code("hukou_code"), householdId: nil,
+                                               unitId: try cells.requiredCode("unit_id", field: "unitId"), movedIn: movedIn,
+                                               phone: try cells.phone("phone", field: "phone"), hukouCode: try cells.code("hukou_code", field: "hukouCode"), householdId: nil,
                                                relation: nil, transfer: true),
                     movedOut: try cells.date("moved_out", field: "movedOut"))
                 return group.perform(request).map { _ in () }
@@ -281,8 +322,8 @@ public struct CSVImport {
     private func header(_ names: [String]) throws(RegistryError) -> [String: Int] {
         var index: [String: Int] = [:]
         for (i, raw) in names.enumerated() {
-            let name = raw.replacingOccurrences(of: "\u{FEFF}", with: "").trimmingCharacters(in: .whitespaces)
-            index[name] = i
+            let name = CellText.trimmed(raw.replacingOccurrences(of: "\u{FEFF}", with: ""))
+            index[ColumnTitles.english[name] ?? (name == "名称" ? "name" : name)] = i
         }
         let missing = kind.columns.filter { index[$0] == nil }
         let unknown = index.keys.filter { !kind.columns.contains($0) }.sorted()
@@ -291,7 +332,7 @@ public struct CSVImport {
             if !missing.isEmpty { problems.append("missing \(missing.joined(separator: ", "))") }
             if !unknown.isEmpty { problems.append("unknown \(unknown.joined(separator: ", "))") }
             throw RegistryError(.invalidParams, reason: .invalidHeader, field: "header",
-                                message: "line 1: the header of a \(kind.rawValue) file must be \(kind.columns.joined(separator: ",")) (\(problems.joined(separator: "; ")))")
+                                message: "line 1: the header of a \(kind.rawValue) file must be \(kind.columns.joined(separator: ",")) or their Chinese titles (\(kind.columns.map { ColumnTitles.chinese[$0] ?? $0 }.joined(separator: ","))) (\(problems.joined(separator: "; ")))")
         }
         return index
     }

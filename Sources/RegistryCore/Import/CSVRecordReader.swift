@@ -11,7 +11,7 @@ import Foundation
 /// zero) and pulls one byte per call. Accepts a leading byte-order mark, CRLF or LF line
 /// ends, quoted cells with doubled quotes and line breaks inside; a last record without a
 /// line end is still a record.
-struct CSVRecordReader {
+final class CSVRecordReader {
     /// A malformed file: where and why.
     struct Malformed: Error {
         var line: Int
@@ -62,7 +62,7 @@ struct CSVRecordReader {
         return fstat(fd, &info) == 0 ? Int(info.st_size) : 0
     }
 
-    private mutating func fill() -> Bool {
+    private func fill() -> Bool {
         guard !atEnd else { return false }
         if decoder != nil { return fillDecoded() }
         while true {
@@ -80,7 +80,7 @@ struct CSVRecordReader {
     }
 
     /// Reads raw GB18030 bytes and puts their UTF-8 text in the block.
-    private mutating func fillDecoded() -> Bool {
+    private func fillDecoded() -> Bool {
         while true {
             let n = raw.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
@@ -109,7 +109,7 @@ struct CSVRecordReader {
     }
 
     /// The next record and the line it starts on, or `nil` at the end of the file.
-    mutating func next() throws(Malformed) -> (line: Int, fields: [String])? {
+    func next() throws(Malformed) -> (line: Int, fields: [String])? {
         if position >= count && !fill() {
             try failIfUndecodable()
             return nil

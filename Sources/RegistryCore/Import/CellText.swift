@@ -35,6 +35,10 @@ enum CellText {
             text = String(text.dropLast(midnight.count))
             break
         }
+        if let space = text.firstIndex(of: " "), text[text.index(after: space)...].contains(":") {
+            throw RegistryError.invalid(field, "found '\(raw)': the day holds a time (\(text[text.index(after: space)...])); a date here is a day only: write it as 2025-04-01",
+                                        reason: .invalidDate)
+        }
         if text.hasSuffix("日") { text = String(text.dropLast()) }
         let parts = text.split(omittingEmptySubsequences: false) { "-/.年月".contains($0) }.map(String.init)
         func refuse(_ why: String) -> RegistryError {

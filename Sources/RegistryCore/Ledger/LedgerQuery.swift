@@ -23,7 +23,8 @@ struct LedgerQuery {
         """
 
     /// Where the sealed ID number's columns are, for ``Export``'s byte path.
-    static let csvLayout = CSVLayout(columns: 16, idNumber: 3, birthDate: 6, boolean: 8, idIndex: 16, idCipher: 17)
+    static let csvLayout = CSVLayout(columns: 16, idNumber: 3, birthDate: 6, boolean: 8, idIndex: 16, idCipher: 17,
+                                     sex: 5, eventType: 1, dates: [2])
 
     /// The SELECT statement and its arguments; `limit` adds a LIMIT clause.
     func sql(limit: Int? = nil) -> (String, StatementArguments) {

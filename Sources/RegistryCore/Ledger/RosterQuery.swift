@@ -11,7 +11,8 @@ struct RosterQuery {
     var scope: Principal? = nil
 
     /// Where the sealed ID number's columns are, for ``Export``'s byte path.
-    static let csvLayout = CSVLayout(columns: 12, idNumber: 0, birthDate: 3, boolean: 5, idIndex: 12, idCipher: 13)
+    static let csvLayout = CSVLayout(columns: 12, idNumber: 0, birthDate: 3, boolean: 5, idIndex: 12, idCipher: 13,
+                                     sex: 2, dates: [11])
 
     func sql(settings: RegistrySettings) -> (String, StatementArguments) {
         let migrant = settings.migrantSQL(hukou: "r.hukou_code", subdistrict: "u.subdistrict")

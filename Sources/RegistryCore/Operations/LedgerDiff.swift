@@ -116,6 +116,43 @@ public struct LedgerDiff: RegistryRequest {
         return rows
     }
 
+    /// Writes a `ledger.diff` result object to `sink` as a file (CSV, NDJSON or xlsx with the
+    /// columns of ``Result/csvHeader``; xlsx with Chinese titles and changes, the date a date
+    /// cell) and finishes it.
+    /// - Returns: how many changes were written.
+    @discardableResult
+    public static func write(_ result: JSONValue, format: Export.Format, to sink: OutputSink) throws(RegistryError) -> Int {
+        let rows = rows(of: result)
+        switch format {
+        case .csv:
+            try sink.write(CSVText.byteOrderMark)
+            try sink.append { CSVText.appendRow(Result.csvHeader, to: &$0) }
+            for row in rows { try sink.append { CSVText.appendRow(row, to: &$0) } }
+        case .ndjson:
+            for row in rows {
+                let object = JSONValue.object(zip(Result.csvHeader, row).map { ($0.0, JSONValue.string($0.1)) })
+                try sink.append { JSONWriter.write(object, into: &$0); $0 += "\n" }
+            }
+        case .xlsx:
+            let book = try SpreadsheetWriter(sheetName: "变动", columns: Result.csvHeader.map { SpreadsheetColumn($0, $0 == "date" ? .date : .text) })
+            for row in rows {
+                for (column, value) in row.enumerated() {
+                    if column == 0 {
+                        book.text(column, ColumnTitles.change[value] ?? value)
+                    } else if column == 5, let day = CivilDate(value) {
+                        book.date(column, day)
+                    } else {
+                        book.text(column, value)
+                    }
+                }
+                try book.endRow()
+            }
+            try book.finish(into: sink)
+        }
+        try sink.finish()
+        return rows.count
+    }
+
     private static func order(_ change: String) -> Int { change == "arrived" ? 0 : change == "left" ? 1 : 2 }
 
 }

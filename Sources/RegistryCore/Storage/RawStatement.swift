@@ -106,6 +106,11 @@ struct RawStatement {
             return UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(handle, index)))
         }
 
+        /// The column's text as a NUL-terminated C string (valid until the next step); `nil` for NULL.
+        func cString(_ index: Int32) -> UnsafePointer<CChar>? {
+            sqlite3_column_text(handle, index).map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
+        }
+
         func isNull(_ index: Int32) -> Bool { sqlite3_column_type(handle, index) == SQLITE_NULL }
 
         func data(_ index: Int32) -> Data? {

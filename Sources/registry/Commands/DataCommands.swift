@@ -2,18 +2,22 @@ import ArgumentParser
 import Foundation
 import RegistryCore
 
-/// `registry import areas|units|residents FILE.csv`.
+/// `registry import areas|units|residents FILE.csv|FILE.xlsx [--dry-run]`.
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "import", abstract: "Import areas, units or residents from a CSV file, all or nothing.",
+        commandName: "import", abstract: "Import areas, units or residents from a CSV or xlsx file, all or nothing.",
         discussion: """
             Columns — areas: code,name,level,parent; units: unit_id,grid,address,kind,landlord_name,landlord_id_number,\
-            landlord_phone,discovered_on,registered_on; residents: id_number,name,phone,hukou_code,unit_id,moved_in,moved_out. \
-            UTF-8 (with or without a BOM) or GB18030, detected unless --encoding says. One bad row refuses the whole file.
+            landlord_phone,discovered_on,registered_on; residents: id_number,name,phone,hukou_code,unit_id,moved_in,moved_out \
+            (or their Chinese titles: 身份证号, 姓名, 电话, …). A CSV file is UTF-8 (with or without a BOM) or GB18030, \
+            detected unless --encoding says; an xlsx workbook is read from its first sheet, and a cell of an ID-number, \
+            phone or code column stored as a number is refused. One bad row refuses the whole file; --dry-run checks \
+            every row and writes nothing.
             """)
     @Argument(help: "areas, units or residents.") var kind: CSVImport.Kind
-    @Argument(help: "The CSV file.") var file: String
-    @Option(help: "utf-8 or gb18030 (detected when not given).") var encoding: TextEncoding?
+    @Argument(help: "The CSV or xlsx file.") var file: String
+    @Option(help: "utf-8 or gb18030 for a CSV file (detected when not given).") var encoding: TextEncoding?
+    @Flag(help: "Check every row as the import would, report each bad one, and write nothing.") var dryRun = false
     @Flag(help: "Show progress on standard error even when it is not a terminal.") var progress = false
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var output: OutputOptions
@@ -25,8 +29,14 @@ struct ImportCommand: ParsableCommand {
             FileHandle.standardError.write(Data("\rregistry: \(rows) rows, \(Int(Double(rows) / max(seconds, 0.001))) rows/s   ".utf8))
         } : nil
         do {
-            let summary = try CSVImport(kind: kind, encoding: encoding).run(registry, path: file, operator: database.operatorName, progress: reporter)
+            let summary = try CSVImport(kind: kind, encoding: encoding, dryRun: dryRun).run(registry, path: file, operator: database.operatorName, progress: reporter)
             if showProgress { FileHandle.standardError.write(Data("\r".utf8)) }
+            if dryRun {
+                let result = JSONValue.object([("kind", .string(kind.rawValue)), ("rows", .int(Int64(summary.rows))), ("bad", .int(0)), ("dryRun", .bool(true))])
+                emit(output.json ? JSONWriter.string(result) : ResultText.render(result))
+                FileHandle.standardError.write(Data("registry: dry run: all \(summary.rows) rows of \(file) would be imported; nothing was written\n".utf8))
+                return
+            }
             let result = JSONValue.object([
                 ("kind", .string(kind.rawValue)), ("rows", .int(Int64(summary.rows))),
                 ("seconds", .double((summary.seconds * 1000).rounded() / 1000)),
@@ -35,7 +45,9 @@ struct ImportCommand: ParsableCommand {
             ])
             emit(output.json ? JSONWriter.string(result) : ResultText.render(result))
         } catch let refusal as CSVImport.Refusal {
-            var text = "registry: \(file) was not imported: \(refusal.badRowCount) bad row(s); the database is unchanged (bad_rows)\n"
+            var text = dryRun
+                ? "registry: dry run: \(file) has \(refusal.badRowCount) bad row(s); nothing was written (bad_rows)\n"
+                : "registry: \(file) was not imported: \(refusal.badRowCount) bad row(s); the database is unchanged (bad_rows)\n"
             for row in refusal.badRows { text += "  \(row)\n" }
             if refusal.badRowCount > refusal.badRows.count {
                 text += "  … and \(refusal.badRowCount - refusal.badRows.count) more\n"

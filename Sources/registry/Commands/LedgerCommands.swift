@@ -16,8 +16,20 @@ struct RevealOptions: ParsableArguments {
 
 /// `--format` and `-o`, shared by the exporting commands.
 struct ExportOptions: ParsableArguments {
-    @Option(help: "csv (default) or ndjson.") var format: ExportFormat = .csv
+    @Option(help: "csv (default), ndjson or xlsx (a workbook with Chinese titles; needs -o FILE).") var format: ExportFormat = .csv
     @Option(name: [.customShort("o"), .long], help: "Write to this file (whole or not at all; a new file or a regular one, never a device or a link), or - for standard output.") var output: String?
+
+    func validate() throws {
+        try Self.validate(format: format, output: output)
+    }
+
+    /// A workbook is written to a file: never to a terminal, and never by default to
+    /// standard output (`-o -` asks for it).
+    static func validate(format: ExportFormat, output: String?) throws {
+        if format == .xlsx && output == nil {
+            throw ValidationError("--format xlsx writes a workbook: name the file with -o FILE (or -o - for standard output)")
+        }
+    }
 
     func sink() throws -> OutputSink {
         try Self.sink(output)
@@ -74,7 +86,7 @@ struct LedgerExportCommand: ParsableCommand {
     func run() throws {
         let registry = try database.open()
         let exporter = try refusals { () throws(RegistryError) in
-            try Export(format: export.format == .csv ? .csv : .ndjson, reveal: revealing.reveal, purpose: revealing.purpose)
+            try Export(format: export.format.exportFormat, reveal: revealing.reveal, purpose: revealing.purpose)
         }
         let sink = try export.sink()
         let summary = try refusals { () throws(RegistryError) in
@@ -118,7 +130,7 @@ struct LedgerRosterCommand: ParsableCommand {
             return
         }
         let exporter = try refusals { () throws(RegistryError) in
-            try Export(format: export.format == .csv ? .csv : .ndjson, reveal: revealing.reveal, purpose: revealing.purpose)
+            try Export(format: export.format.exportFormat, reveal: revealing.reveal, purpose: revealing.purpose)
         }
         let sink = try export.sink()
         let summary = try refusals { () throws(RegistryError) in

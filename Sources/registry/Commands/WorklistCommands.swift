@@ -75,10 +75,14 @@ struct LedgerDiffCommand: ParsableCommand {
     @Option(help: "Only this area (any level).") var area: String?
     @Flag(help: "Everyone, not only migrants.") var all = false
     @OptionGroup var revealing: RevealOptions
-    @Option(help: "csv or ndjson: write the changes as a file (with -o, or to standard output).") var format: ExportFormat?
+    @Option(help: "csv, ndjson or xlsx: write the changes as a file (with -o; csv and ndjson may go to standard output).") var format: ExportFormat?
     @Option(name: [.customShort("o"), .long], help: "Write to this file (whole or not at all), or - for standard output.") var output: String?
     @OptionGroup var database: DatabaseOptions
     @Flag(help: "Print the ledger.diff result object.") var json = false
+
+    func validate() throws {
+        try ExportOptions.validate(format: format ?? .csv, output: output)
+    }
 
     func run() throws {
         let registry = try database.open()
@@ -93,20 +97,9 @@ struct LedgerDiffCommand: ParsableCommand {
             return
         }
         let sink = try ExportOptions.sink(output)
-        try refusals { () throws(RegistryError) in
-            let rows = LedgerDiff.rows(of: result)
-            if (format ?? .csv) == .csv {
-                try sink.write(CSVText.byteOrderMark)
-                try sink.append { CSVText.appendRow(LedgerDiff.Result.csvHeader, to: &$0) }
-                for row in rows { try sink.append { CSVText.appendRow(row, to: &$0) } }
-            } else {
-                for row in rows {
-                    let object = JSONValue.object(zip(LedgerDiff.Result.csvHeader, row).map { ($0.0, JSONValue.string($0.1)) })
-                    try sink.append { JSONWriter.write(object, into: &$0); $0 += "\n" }
-                }
-            }
-            try sink.finish()
+        let written = try refusals { () throws(RegistryError) in
+            try LedgerDiff.write(result, format: (format ?? .csv).exportFormat, to: sink)
         }
-        FileHandle.standardError.write(Data("registry: wrote \(LedgerDiff.rows(of: result).count) changes\n".utf8))
+        FileHandle.standardError.write(Data("registry: wrote \(written) changes\n".utf8))
     }
 }

@@ -1,0 +1,2 @@
+// libxlsxwriter (Debian's libxlsxwriter-dev), for the xlsx exports.
+#include <xlsxwriter.h>
