@@ -76,7 +76,8 @@ let package = Package(
         ),
         .testTarget(
             name: "RegistryCoreTests",
-            dependencies: ["RegistryCore", "RegistryRPC", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["RegistryCore", "RegistryRPC", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             // Fixtures are read from the source tree (#filePath), not bundled.
             exclude: ["Fixtures"]
         ),

@@ -217,6 +217,12 @@ struct HTTPServiceTests {
             #expect(download.status == .ok)
             #expect(download.headers[.contentDisposition]?.hasPrefix("attachment") == true)
             #expect(download.text.contains("XS-1") && !download.text.contains("LC-1"))
+            let workbook = try await HTTPFixture.post(client, "/ledger", session: clerk, form: [("csrf", csrf), ("format", "xlsx")])
+            #expect(workbook.status == .ok && workbook.headers[.contentType] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            #expect(workbook.headers[.contentDisposition]?.hasSuffix(".xlsx\"") == true)
+            #expect(workbook.text.hasPrefix("PK\u{03}\u{04}") && workbook.text.contains("xl/worksheets/sheet1.xml"))
+            let unknown = try await HTTPFixture.post(client, "/ledger", session: clerk, form: [("csrf", csrf), ("format", "pdf")])
+            #expect(unknown.status == .unprocessableContent)
         }
     }
 
@@ -240,6 +246,9 @@ struct HTTPServiceTests {
             let csrf = try await HTTPFixture.csrf(client, "/weekly", session: liaison)
             let csv = try await HTTPFixture.post(client, "/weekly", session: liaison, form: [("csrf", csrf), ("from", "2025-01-29"), ("to", "2025-02-05")])
             #expect(csv.status == .ok && csv.text.contains("change,id_number,name,unit_id,from_unit_id,date") && csv.text.contains("arrived,341522********0012"))
+            let xlsx = try await HTTPFixture.post(client, "/weekly", session: liaison, form: [("csrf", csrf), ("from", "2025-01-29"), ("to", "2025-02-05"), ("format", "xlsx")])
+            #expect(xlsx.status == .ok && xlsx.text.hasPrefix("PK\u{03}\u{04}"))
+            #expect(xlsx.headers[.contentDisposition] == "attachment; filename=\"diff-2025-01-29-2025-02-05.xlsx\"")
         }
     }
 

@@ -27,7 +27,9 @@ import Foundation
 /// ``finish(into:)`` are its bytes copied into the sink.
 final class SpreadsheetWriter {
     /// Data rows a sheet holds under its title row (Excel's limit is 1,048,576 rows).
-    static let rowsPerSheet = 1_048_575
+    static let maxRowsPerSheet = 1_048_575
+    /// Data rows per sheet: ``maxRowsPerSheet`` but in tests.
+    private let rowsPerSheet: Int
 
     private let columns: [SpreadsheetColumn]
     private let sheetName: String
@@ -46,7 +48,8 @@ final class SpreadsheetWriter {
     private var cell: [CChar] = []
 
     /// Starts a workbook whose sheets are named `sheetName` (then `sheetName 2`, …).
-    init(sheetName: String, columns: [SpreadsheetColumn]) throws(RegistryError) {
+    init(sheetName: String, columns: [SpreadsheetColumn], rowsPerSheet: Int = SpreadsheetWriter.maxRowsPerSheet) throws(RegistryError) {
+        self.rowsPerSheet = rowsPerSheet
         let directory = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         var template = Array((directory + "/registry-xlsx.XXXXXX").utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
@@ -130,7 +133,7 @@ final class SpreadsheetWriter {
     /// Ends the row; a full sheet is followed by a new one.
     func endRow() throws(RegistryError) {
         if failure != LXW_NO_ERROR { throw Self.error(failure) }
-        if row == lxw_row_t(Self.rowsPerSheet) {
+        if row == lxw_row_t(rowsPerSheet) {
             try startSheet()
         } else {
             row += 1

@@ -185,7 +185,7 @@ extension BulkResidentLoad {
             var batch: [Staged] = []
             batch.reserveCapacity(BulkResidentLoad.batchSize)
             while true {
-                let next: TableRecord?
+                let next: ImportRecord?
                 do throws(CSVRecordReader.Malformed) {
                     next = try reader.next()
                 } catch {

@@ -150,7 +150,7 @@ public struct CSVImport {
             let deferred = try DeferredSchema.drop(Self.deferredIndexes[kind] ?? [], in: group)
             var done = 0
             while true {
-                let next: TableRecord?
+                let next: ImportRecord?
                 do throws(CSVRecordReader.Malformed) {
                     next = try reader.next()
                 } catch {

@@ -14,12 +14,12 @@ import ZIPFoundation
 ///
 /// Each cell becomes text as the clerk saw it: a shared or inline string as written; a
 /// number formatted as a date (the styles say which) as `2025-04-01` (with its time when it
-/// has one); any other number as the digits stored, and marked in ``TableRecord/numbers``,
+/// has one); any other number as the digits stored, and marked in ``ImportRecord/numbers``,
 /// so that a column that must hold text (an ID number, a phone, a code) can refuse it with
 /// the reason; a boolean as `TRUE`/`FALSE`. A record's line is the sheet's row number.
 final class SheetReader: @unchecked Sendable {
-    private let queue = BatchQueue<[TableRecord]>(capacity: 8)
-    private var pending: [TableRecord] = []
+    private let queue = BatchQueue<[ImportRecord]>(capacity: 8)
+    private var pending: [ImportRecord] = []
     private var pendingIndex = 0
     private let rows: RowDelegate
     private let finished = DispatchSemaphore(value: 0)
@@ -77,7 +77,7 @@ final class SheetReader: @unchecked Sendable {
     deinit { close() }
 
     /// The next row, or `nil` after the last.
-    func next() throws(CSVRecordReader.Malformed) -> TableRecord? {
+    func next() throws(CSVRecordReader.Malformed) -> ImportRecord? {
         while pendingIndex >= pending.count {
             guard let batches = queue.takeAll() else {
                 if let failure = rows.failure {
@@ -104,7 +104,7 @@ final class SheetReader: @unchecked Sendable {
 /// A record of a table file, CSV or xlsx: its line (a CSV record's first line, a sheet's
 /// row number), its cells, and which cells held a number rather than text (bit `i` for
 /// cell `i`; always 0 in CSV).
-struct TableRecord: Sendable {
+struct ImportRecord: Sendable {
     var line: Int
     var fields: [String]
     var numbers: UInt64 = 0
@@ -301,16 +301,16 @@ private final class SharedStringsDelegate: NSObject, XMLParserDelegate, ParseAbo
     }
 }
 
-/// Reads a sheet's rows into ``TableRecord``s and hands them to the queue in batches.
+/// Reads a sheet's rows into ``ImportRecord``s and hands them to the queue in batches.
 private final class RowDelegate: NSObject, XMLParserDelegate, ParseAborting, @unchecked Sendable {
     private let strings: SharedStrings
     private let dateStyles: Set<Int>
     private let date1904: Bool
-    private let queue: BatchQueue<[TableRecord]>
-    private var batch: [TableRecord] = []
+    private let queue: BatchQueue<[ImportRecord]>
+    private var batch: [ImportRecord] = []
     /// The row being read, and the width of the first row (the header): later rows are
     /// filled up to it with empty cells.
-    private var record = TableRecord(line: 0, fields: [])
+    private var record = ImportRecord(line: 0, fields: [])
     private var width = 0
     /// The row number of the last row begun (for a failure's message).
     private(set) var line = 0
@@ -325,7 +325,7 @@ private final class RowDelegate: NSObject, XMLParserDelegate, ParseAborting, @un
     /// Why the sheet could not be read to its end.
     var failure: String?
 
-    init(strings: SharedStrings, dateStyles: Set<Int>, date1904: Bool, queue: BatchQueue<[TableRecord]>) {
+    init(strings: SharedStrings, dateStyles: Set<Int>, date1904: Bool, queue: BatchQueue<[ImportRecord]>) {
         self.strings = strings
         self.dateStyles = dateStyles
         self.date1904 = date1904
@@ -337,7 +337,7 @@ private final class RowDelegate: NSObject, XMLParserDelegate, ParseAborting, @un
         switch localName(elementName) {
         case "row":
             line = attributes["r"].flatMap(Int.init) ?? line + 1
-            record = TableRecord(line: line, fields: [])
+            record = ImportRecord(line: line, fields: [])
             record.fields.reserveCapacity(width)
         case "c":
             column = attributes["r"].map(Self.columnIndex) ?? record.fields.count

@@ -33,10 +33,10 @@ enum TableSource {
     }
 
     /// The next record, or `nil` at the end of the file.
-    func next() throws(CSVRecordReader.Malformed) -> TableRecord? {
+    func next() throws(CSVRecordReader.Malformed) -> ImportRecord? {
         switch self {
         case let .csv(reader):
-            return try reader.next().map { TableRecord(line: $0.line, fields: $0.fields) }
+            return try reader.next().map { ImportRecord(line: $0.line, fields: $0.fields) }
         case let .sheet(reader):
             return try reader.next()
         }
