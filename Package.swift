@@ -18,8 +18,8 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
     ],
     targets: [
-        // libxlsxwriter, a C library from Debian (libxlsxwriter-dev), for xlsx exports.
-        .systemLibrary(name: "CXLSXWriter", pkgConfig: "xlsxwriter", providers: [.apt(["libxlsxwriter-dev"])]),
+        // zlib (Debian's zlib1g-dev): deflate and CRC-32 for the xlsx exports' zip container.
+        .systemLibrary(name: "CDeflate", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The domain and storage: every operation of the contract, defined once.
         .target(
             name: "RegistryCore",
@@ -29,7 +29,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
-                "CXLSXWriter",
+                "CDeflate",
             ]
         ),
         // JSON-RPC 2.0 over standard input: a thin adapter over RegistryCore.

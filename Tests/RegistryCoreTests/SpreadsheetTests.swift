@@ -94,15 +94,16 @@ struct SpreadsheetTests {
 
     @Test("past the rows a sheet holds, the rows go on on further sheets, each with its title row")
     func furtherSheets() throws {
-        let book = try SpreadsheetWriter(sheetName: "台账", columns: [SpreadsheetColumn("seq"), SpreadsheetColumn("date", .date)], rowsPerSheet: 3)
+        let file = MemoryDestination()
+        let sink = OutputSink(file)
+        let book = try SpreadsheetWriter(sheetName: "台账", columns: [SpreadsheetColumn("seq"), SpreadsheetColumn("date", .date)],
+                                         rowsPerSheet: 3, into: sink)
         for n in 1...7 {
             book.text(0, "\(n)")
             book.date(1, CivilDate("2025-01-0\(n)")!)
             try book.endRow()
         }
-        let file = MemoryDestination()
-        let sink = OutputSink(file)
-        try book.finish(into: sink)
+        try book.finish()
         try sink.finish()
         let t = try TestRegistry()
         let path = t.folder + "/split.xlsx"

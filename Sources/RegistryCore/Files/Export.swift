@@ -257,7 +257,7 @@ public struct Export: Sendable {
             let isDate = layout.dates.contains(Int32(index)) || (disclosure.reveal && Int32(index) == layout.birthDate)
             return SpreadsheetColumn(name, isDate ? .date : .text)
         }
-        let book = try SpreadsheetWriter(sheetName: sheet, columns: columns)
+        let book = try SpreadsheetWriter(sheetName: sheet, columns: columns, into: sink)
         var count = 0
         defer { written += count }
         try storageErrors {
@@ -293,7 +293,7 @@ public struct Export: Sendable {
                 each(row)
             }
         }
-        try book.finish(into: sink)
+        try book.finish()
     }
 
     private static let trueBytes = Array("true".utf8), falseBytes = Array("false".utf8), maskedMonthDay = Array("-**-**".utf8)

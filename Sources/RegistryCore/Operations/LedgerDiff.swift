@@ -134,7 +134,8 @@ public struct LedgerDiff: RegistryRequest {
                 try sink.append { JSONWriter.write(object, into: &$0); $0 += "\n" }
             }
         case .xlsx:
-            let book = try SpreadsheetWriter(sheetName: "变动", columns: Result.csvHeader.map { SpreadsheetColumn($0, $0 == "date" ? .date : .text) })
+            let book = try SpreadsheetWriter(sheetName: "变动", columns: Result.csvHeader.map { SpreadsheetColumn($0, $0 == "date" ? .date : .text) },
+                                             into: sink)
             for row in rows {
                 for (column, value) in row.enumerated() {
                     if column == 0 {
@@ -147,7 +148,7 @@ public struct LedgerDiff: RegistryRequest {
                 }
                 try book.endRow()
             }
-            try book.finish(into: sink)
+            try book.finish()
         }
         try sink.finish()
         return rows.count

@@ -42,6 +42,13 @@ public final class BatchQueue<Element: Sendable>: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Whether the taker cancelled (rather than the putter closing the queue).
+    public var wasCancelled: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return cancelled
+    }
+
     /// No more batches will come.
     public func close() {
         condition.lock()

@@ -1,2 +1,0 @@
-// libxlsxwriter (Debian's libxlsxwriter-dev), for the xlsx exports.
-#include <xlsxwriter.h>
