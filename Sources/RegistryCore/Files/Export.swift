@@ -276,7 +276,7 @@ public struct Export: Sendable {
                         if disclosure.reveal, let day = CivilDate(isoBytes: date) {
                             book.date(column, day)
                         } else if date.count >= 4 {
-                            book.text(column, bytes: date.prefix(4) + Self.maskedMonthDay)
+                            (Array(date.prefix(4)) + Self.maskedMonthDay).withUnsafeBufferPointer { book.text(column, bytes: $0) }
                         }
                     case layout.sex:
                         book.text(column, ColumnTitles.sex[row.string(index)] ?? row.string(index))
