@@ -243,6 +243,56 @@ struct SpreadsheetTests {
         }
     }
 
+    @Test("the zip stream: entries of many blocks read back byte for byte, CRC-checked, by an independent reader")
+    func zipStream() throws {
+        let t = try TestRegistry()
+        var generator = SplitMix64(seed: 7)
+        let noisy = (0..<3_000_000).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        let repetitive = Array(String(repeating: "<row><c t=\"inlineStr\"><is><t>秀水街道</t></is></c></row>", count: 50_000).utf8)
+        let file = MemoryDestination()
+        let sink = OutputSink(file)
+        let zip = ZipStream(into: sink)
+        for (name, bytes) in [("a/noisy.bin", noisy), ("b/重复.xml", repetitive), ("empty", [])] {
+            try zip.begin(name)
+            var offset = 0
+            while offset < bytes.count {
+                let end = min(bytes.count, offset + 100_003)
+                try bytes[offset..<end].withUnsafeBufferPointer { try zip.write($0) }
+                offset = end
+            }
+            try zip.end()
+        }
+        try zip.finish()
+        try sink.finish()
+        let path = t.folder + "/stream.zip"
+        try Data(file.bytes).write(to: URL(fileURLWithPath: path))
+        let archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
+        for (name, bytes) in [("a/noisy.bin", noisy), ("b/重复.xml", repetitive), ("empty", [])] {
+            var data = Data()
+            _ = try archive.extract(try #require(archive[name]), skipCRC32: false) { data.append($0) }
+            #expect(Array(data) == bytes, "\(name)")
+        }
+        #expect(file.bytes.count < repetitive.count / 20 + noisy.count + 10_000, "the repetitive entry is compressed")
+    }
+
+    @Test("text cells escape XML, keep leading spaces, and replace characters XML cannot hold")
+    func escaping() throws {
+        let file = MemoryDestination()
+        let sink = OutputSink(file)
+        let book = try SpreadsheetWriter(sheetName: "变动", columns: [SpreadsheetColumn("address"), SpreadsheetColumn("name")], into: sink)
+        book.text(0, "秀水路 <8> 号 & \"院\"")
+        book.text(1, "  两个空格")
+        try book.endRow()
+        book.text(0, "bell\u{07}here")
+        try book.endRow()
+        try book.finish()
+        try sink.finish()
+        let t = try TestRegistry()
+        let path = t.folder + "/escaped.xlsx"
+        try Data(file.bytes).write(to: URL(fileURLWithPath: path))
+        #expect(try rows(path).map(\.fields) == [["地址", "姓名"], ["秀水路 <8> 号 & \"院\"", "  两个空格"], ["bell\u{FFFD}here", ""]])
+    }
+
     @Test("date serials: the 1900 and 1904 systems, times kept for the date rule to judge")
     func serials() {
         #expect(WorkbookFixture.serial("2025-04-01") == 45_748)
