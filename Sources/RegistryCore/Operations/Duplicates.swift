@@ -108,17 +108,28 @@ public struct Duplicates: RegistryRequest {
             for members in byBirth.values where members.count > 1 {
                 for x in 0..<members.count { for y in (x + 1)..<members.count { found[members[x] * group.count + members[y]] = "same_name_birth" } }
             }
-            var byKey: [UInt64: [Int]] = [:]
+            // Each person's 33 keys in one flat array, sorted: a run of equal keys is a
+            // bucket (no dictionary of arrays: its allocations were a tenth of the time).
+            var keyed: [(key: UInt64, index: Int)] = []
+            keyed.reserveCapacity(group.count * 33)
             for (index, person) in group.enumerated() {
-                for key in Self.slipKeys(person.digits) { byKey[key, default: []].append(index) }
+                for key in Self.slipKeys(person.digits) { keyed.append((key, index)) }
             }
-            for members in byKey.values where members.count > 1 {
-                for x in 0..<members.count {
-                    for y in (x + 1)..<members.count {
-                        let pair = members[x] * group.count + members[y]
-                        if found[pair] == nil, Self.nearDigits(group[members[x]].digits, group[members[y]].digits) { found[pair] = "near_number" }
+            keyed.sort { $0.key < $1.key || ($0.key == $1.key && $0.index < $1.index) }
+            var start = 0
+            while start < keyed.count {
+                var end = start + 1
+                while end < keyed.count && keyed[end].key == keyed[start].key { end += 1 }
+                if end - start > 1 {
+                    for x in start..<end {
+                        for y in (x + 1)..<end {
+                            let (i, j) = (keyed[x].index, keyed[y].index)
+                            let pair = i * group.count + j
+                            if found[pair] == nil, Self.nearDigits(group[i].digits, group[j].digits) { found[pair] = "near_number" }
+                        }
                     }
                 }
+                start = end
             }
             for (pair, reason) in found {
                 let (a, b) = (group[pair / group.count], group[pair % group.count])
