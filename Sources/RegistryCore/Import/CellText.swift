@@ -7,12 +7,20 @@ import Foundation
 enum CellText {
     /// Trimmed of leading and trailing white space, ASCII or full-width (U+3000).
     static func trimmed(_ text: String) -> String {
-        text.trimmingCharacters(in: CharacterSet.whitespacesAndNewlines.union(CharacterSet(charactersIn: "\u{3000}\u{FEFF}")))
+        // Most cells have nothing to trim: told from their first and last bytes without
+        // Foundation (whose trimming bridged every cell through NSString).
+        guard let first = text.utf8.first, let last = text.utf8.last else { return text }
+        if first > 0x20 && first < 0x7F && last > 0x20 && last < 0x7F { return text }
+        return text.trimmingCharacters(in: whiteSpace)
     }
+
+    private static let whiteSpace = CharacterSet.whitespacesAndNewlines.union(CharacterSet(charactersIn: "\u{3000}\u{FEFF}"))
 
     /// Full-width forms (U+FF01–U+FF5E, U+3000) as ASCII, then trimmed: for ID numbers,
     /// phones, codes, unit ids and dates.
     static func folded(_ text: String) -> String {
+        // Plain ASCII (most cells) has no full-width form to fold.
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return trimmed(text) }
         var scalars = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
             if (0xFF01...0xFF5E).contains(scalar.value), let ascii = Unicode.Scalar(scalar.value - 0xFEE0) {
@@ -30,6 +38,7 @@ enum CellText {
     /// by a time of midnight (`0:00`, `00:00:00`). A form whose order is ambiguous
     /// (`04/01/2025`) is refused, as is a day that does not exist.
     static func date(_ raw: String, field: String) throws(RegistryError) -> CivilDate {
+        if raw.utf8.count == 10, let date = CivilDate(raw) { return date }
         var text = folded(raw)
         for midnight in [" 00:00:00", " 0:00:00", " 00:00", " 0:00"] where text.hasSuffix(midnight) {
             text = String(text.dropLast(midnight.count))
@@ -62,7 +71,9 @@ enum CellText {
     /// scientific notation (`3.41522E+17`: digits past the 15th are lost).
     static func idNumber(_ raw: String, field: String) throws(RegistryError) -> String {
         let text = folded(raw)
-        if text.contains("E+") || text.contains("e+") || (text.contains(".") && text.allSatisfy({ $0.isASCIIDigit || $0 == "." })) {
+        let bytes = Array(text.utf8)
+        let exponent = bytes.indices.dropFirst().contains { bytes[$0] == 0x2B && (bytes[$0 - 1] == 0x45 || bytes[$0 - 1] == 0x65) }
+        if exponent || (bytes.contains(0x2E) && bytes.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2E })) {
             throw RegistryError.invalid(field, "found '\(raw)': the spreadsheet stored the ID number as a number, and its digits past the 15th are lost; format the column as text and type the numbers again",
                                         reason: .invalidIdNumber)
         }
@@ -73,7 +84,7 @@ enum CellText {
     /// encoding (a file saved through a charset that could not hold them), refused.
     static func words(_ raw: String, field: String) throws(RegistryError) -> String {
         let text = trimmed(raw)
-        if text.contains("?") || text.contains("\u{FFFD}") || text.contains("？") {
+        if text.unicodeScalars.contains(where: { $0 == "?" || $0 == "\u{FFFD}" || $0 == "？" }) {
             throw RegistryError.invalid(field, "found '\(text)': '?' stands for characters lost when the file was saved in an encoding that could not hold them; save it as UTF-8 (or xlsx) and import again")
         }
         return text
