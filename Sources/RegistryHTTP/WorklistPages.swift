@@ -99,9 +99,18 @@ struct WorklistPages {
         return HTML.response(HTML.page(title: "每周核对", session: session, body: body))
     }
 
+    /// The longest span the page's download covers: the file is built in memory, so a
+    /// crafted form cannot ask for years (the command line has no such limit).
+    static let maxDownloadDays = 92
+
     private func weeklyCSV(_ session: WebSession, _ form: FormData) async -> Response {
         guard let from = form["from"].flatMap(CivilDate.init), let to = form["to"].flatMap(CivilDate.init) else {
             return HTML.response(HTML.page(title: "每周核对", session: session, body: "<p class=\"alert\">日期不正确。</p>"), status: .unprocessableContent)
+        }
+        guard to.dayNumber - from.dayNumber <= Self.maxDownloadDays else {
+            return HTML.response(HTML.page(title: "每周核对", session: session,
+                                           body: "<p class=\"alert\">这里最多下载 \(Self.maxDownloadDays) 天的变动；更长的时间段请用命令 registry ledger diff。</p>"),
+                                 status: .unprocessableContent)
         }
         switch await service.call(LedgerDiff.method, [("from", .string(from.description)), ("to", .string(to.description))], as: session.principal) {
         case let .success(diff):

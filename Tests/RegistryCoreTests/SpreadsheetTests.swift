@@ -284,13 +284,72 @@ struct SpreadsheetTests {
         book.text(1, "  两个空格")
         try book.endRow()
         book.text(0, "bell\u{07}here")
+        book.text(1, "=HYPERLINK(\"http://x\",\"点我\")")
         try book.endRow()
         try book.finish()
         try sink.finish()
         let t = try TestRegistry()
         let path = t.folder + "/escaped.xlsx"
         try Data(file.bytes).write(to: URL(fileURLWithPath: path))
-        #expect(try rows(path).map(\.fields) == [["地址", "姓名"], ["秀水路 <8> 号 & \"院\"", "  两个空格"], ["bell\u{FFFD}here", ""]])
+        #expect(try rows(path).map(\.fields) == [["地址", "姓名"], ["秀水路 <8> 号 & \"院\"", "  两个空格"],
+                                                 ["bell\u{FFFD}here", "=HYPERLINK(\"http://x\",\"点我\")"]])
+        // A formula-looking text is a string cell: the sheet holds no formula at all.
+        #expect(!(try part(path, "xl/worksheets/sheet1.xml")).contains("<f>"))
+    }
+
+    /// An areas workbook whose sheet declares `doctype` and names the subdistrict `name`.
+    private func hostileWorkbook(_ t: TestRegistry, doctype: String, name: String) throws -> String {
+        let path = t.folder + "/areas-\(UUID().uuidString).xlsx"
+        try WorkbookFixture(writer: .other).write([
+            ["code", "name", "level", "parent"].map { .text($0) },
+            [.text("411525003"), .text("__NAME__"), .text("subdistrict"), .text("411525")],
+        ], to: path)
+        let archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .update)
+        var sheet = Data()
+        _ = try archive.extract(archive["xl/worksheets/sheet1.xml"]!) { sheet.append($0) }
+        let text = String(decoding: sheet, as: UTF8.self)
+            .replacingOccurrences(of: "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>", with: "<?xml version=\"1.0\"?>" + doctype)
+            .replacingOccurrences(of: "__NAME__", with: name)
+        try archive.remove(archive["xl/worksheets/sheet1.xml"]!)
+        let data = Data(text.utf8)
+        try archive.addEntry(with: "xl/worksheets/sheet1.xml", type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate) { position, size in
+            data.subdata(in: Int(position)..<Int(position) + size)
+        }
+        return path
+    }
+
+    @Test("a workbook part with a DOCTYPE (an external entity here) is refused: nothing of it, nor of the file it names, is stored")
+    func externalEntity() throws {
+        let t = try TestRegistry()
+        let secret = t.folder + "/secret.txt"
+        try "TOP-SECRET-411525".write(toFile: secret, atomically: true, encoding: .utf8)
+        let path = try hostileWorkbook(t, doctype: "<!DOCTYPE x [<!ENTITY e SYSTEM \"file://\(secret)\">]>", name: "秀水&e;街道")
+        do {
+            _ = try CSVImport(kind: .areas).run(t.registry, path: path, operator: "clerk")
+            Issue.record("a workbook with a DOCTYPE was imported")
+        } catch let error as RegistryError {
+            #expect(error.reason == .invalidXlsx && error.message.contains("DOCTYPE"))
+        }
+        // (Without the refusal, Foundation's parser dropped the entity and the text after it: 秀水.)
+        let stored = try t.registry.read { try String.fetchAll($0, sql: "SELECT name FROM area") }
+        #expect(stored == ["固始县"], "\(stored)")
+    }
+
+    @Test("a hostile workbook's nested entities (billion laughs) are refused, not expanded")
+    func nestedEntities() throws {
+        let t = try TestRegistry()
+        var doctype = "<!DOCTYPE x [<!ENTITY a \"aaaaaaaaaa\">"
+        for (name, inner) in zip(["b", "c", "d", "e", "f", "g"], ["a", "b", "c", "d", "e", "f"]) {
+            doctype += "<!ENTITY \(name) \"" + String(repeating: "&\(inner);", count: 10) + "\">"
+        }
+        doctype += "]>"
+        let path = try hostileWorkbook(t, doctype: doctype, name: "&g;")
+        do {
+            _ = try CSVImport(kind: .areas).run(t.registry, path: path, operator: "clerk")
+            Issue.record("ten million characters of entities were imported")
+        } catch let error as RegistryError {
+            #expect(error.reason == .invalidXlsx)
+        }
     }
 
     @Test("date serials: the 1900 and 1904 systems, times kept for the date rule to judge")

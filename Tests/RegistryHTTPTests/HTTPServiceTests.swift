@@ -249,6 +249,9 @@ struct HTTPServiceTests {
             let xlsx = try await HTTPFixture.post(client, "/weekly", session: liaison, form: [("csrf", csrf), ("from", "2025-01-29"), ("to", "2025-02-05"), ("format", "xlsx")])
             #expect(xlsx.status == .ok && xlsx.text.hasPrefix("PK\u{03}\u{04}"))
             #expect(xlsx.headers[.contentDisposition] == "attachment; filename=\"diff-2025-01-29-2025-02-05.xlsx\"")
+            // A crafted form cannot make the in-memory download cover years.
+            let years = try await HTTPFixture.post(client, "/weekly", session: liaison, form: [("csrf", csrf), ("from", "2015-01-01"), ("to", "2025-02-05"), ("format", "xlsx")])
+            #expect(years.status == .unprocessableContent && years.text.contains("92"))
         }
     }
 

@@ -13,7 +13,10 @@ import ZIPFoundation
 /// ZIPFoundation inflates the part on a thread of its own into a pipe; the parser reads the
 /// pipe's other end as a stream (`XMLParser(stream:)` feeds libxml2 block by block). The
 /// pipe holds at most 64 KiB, so memory stays bounded however large the part.
-/// External entities are never resolved. The archive is used by one thread at a time (the
+/// A part that declares a DOCTYPE is refused: spreadsheet programs never write one, and its
+/// entities are how a hostile file reads other files or expands into gigabytes (libxml2
+/// dropped the text after an unresolved entity, so even a harmless one would store a
+/// truncated name). External entities are never resolved either. The archive is used by one thread at a time (the
 /// parts are read one after the other), hence `@unchecked Sendable`.
 struct ZippedXML: @unchecked Sendable {
     let archive: Archive
@@ -51,7 +54,7 @@ struct ZippedXML: @unchecked Sendable {
         close(readEnd)
         inflater.done.wait()
         if delegate.aborted { return }
-        if let failure = inflater.failure { throw Failure(message: "the workbook's \(entry.path) cannot be inflated: \(failure)") }
+        if let failure = inflater.failure { throw Failure(message: "the workbook's \(entry.path) \(failure)") }
         if !parsed {
             let line = parser.lineNumber
             throw Failure(message: "the workbook's \(entry.path) is not well-formed XML (line \(line) of the part): \(parser.parserError.map { "\($0)" } ?? "unknown error")")
@@ -75,7 +78,18 @@ struct ZippedXML: @unchecked Sendable {
         } catch {
             throw Failure(message: "the workbook's \(entry.path) cannot be inflated: \(error)")
         }
+        if Self.declaresDoctype(data) { throw Failure(message: "the workbook's \(entry.path) \(Self.doctypeRefusal)") }
         return data
+    }
+
+    static let doctypeRefusal = "declares a DOCTYPE, which spreadsheet programs never write: the file is refused"
+
+    /// Whether the prolog (the first 4 KiB) holds `<!DOCTYPE`.
+    static func declaresDoctype(_ bytes: Data) -> Bool {
+        let marker = Array("<!DOCTYPE".utf8)
+        let head = Array(bytes.prefix(4096))
+        guard head.count >= marker.count else { return false }
+        return (0...(head.count - marker.count)).contains { head[$0..<($0 + marker.count)].elementsEqual(marker) }
     }
 
     /// Inflates the part into the pipe's write end, then closes it.
@@ -97,8 +111,13 @@ struct ZippedXML: @unchecked Sendable {
                 close(fd)
                 done.signal()
             }
+            var first = true
             do {
                 _ = try archive.extract(entry, bufferSize: 1 << 16) { chunk in
+                    if first {
+                        first = false
+                        if ZippedXML.declaresDoctype(chunk) { throw Failure(message: ZippedXML.doctypeRefusal) }
+                    }
                     try chunk.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws in
                         var offset = 0
                         while offset < bytes.count {
@@ -113,8 +132,10 @@ struct ZippedXML: @unchecked Sendable {
                 }
             } catch let stopped as Failure where stopped.message == "the reader stopped" {
                 // The parser ended first (it aborted, or the XML ended early): not an inflating error.
+            } catch let refused as Failure {
+                failure = refused.message
             } catch {
-                failure = "\(error)"
+                failure = "cannot be inflated: \(error)"
             }
         }
     }
