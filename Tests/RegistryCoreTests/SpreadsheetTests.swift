@@ -160,10 +160,11 @@ struct SpreadsheetTests {
         let path = t.folder + "/units.xlsx"
         var fixture = WorkbookFixture(writer: .other, date1904: true)
         fixture.date1904 = true
+        // Styled empty cells after the last column, in the header and in a row, as spreadsheets keep them.
         try fixture.write([
-            ["unit_id", "grid", "address", "kind", "landlord_name", "landlord_id_number", "landlord_phone", "discovered_on", "registered_on"].map { .text($0) },
+            ["unit_id", "grid", "address", "kind", "landlord_name", "landlord_id_number", "landlord_phone", "discovered_on", "registered_on", ""].map { .text($0) },
             [.text("411525003001001-0100"), .text("411525003001001"), .text("秀水路 <8> 号 & 院"), .text("rental"), .blank, .blank, .blank,
-             .date(WorkbookFixture.serial("2025-02-28", date1904: true)), .blank],
+             .date(WorkbookFixture.serial("2025-02-28", date1904: true)), .blank, .text(""), .text("")],
             [.blank, .blank, .blank, .blank, .blank, .blank, .blank, .blank, .blank],
         ], to: path)
         #expect(try CSVImport(kind: .units).run(t.registry, path: path, operator: "clerk").rows == 1)

@@ -332,7 +332,7 @@ public struct CSVImport {
             if !missing.isEmpty { problems.append("missing \(missing.joined(separator: ", "))") }
             if !unknown.isEmpty { problems.append("unknown \(unknown.joined(separator: ", "))") }
             throw RegistryError(.invalidParams, reason: .invalidHeader, field: "header",
-                                message: "line 1: the header of a \(kind.rawValue) file must be \(kind.columns.joined(separator: ",")) or their Chinese titles (\(kind.columns.map { ColumnTitles.chinese[$0] ?? $0 }.joined(separator: ","))) (\(problems.joined(separator: "; ")))")
+                                message: "line 1: the header of a \(kind.rawValue) file must be \(kind.columns.joined(separator: ",")) or their Chinese titles (\(kind.columns.map { ColumnTitles.chinese[$0] ?? $0 }.joined(separator: ","))) (\(problems.joined(separator: "; "))); the header must be the first row: remove any title rows above it")
         }
         return index
     }

@@ -393,6 +393,9 @@ private final class RowDelegate: NSObject, XMLParserDelegate, ParseAborting, @un
             record.fields[column] = text
             if isNumber && column < 64 && !text.isEmpty { record.numbers |= 1 << UInt64(column) }
         case "row":
+            // Spreadsheets keep styled empty cells: trailing empty ones are not cells of the
+            // table (the header's width is its last titled column).
+            while record.fields.count > width, record.fields.last?.isEmpty == true { record.fields.removeLast() }
             if width == 0 { width = record.fields.count }
             while record.fields.count < width { record.fields.append("") }
             batch.append(record)
