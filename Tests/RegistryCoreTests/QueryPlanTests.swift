@@ -135,6 +135,31 @@ extension QueryPlanTests {
         }
     }
 
+    @Test("an export's count does not sort: the roster's and the ledger's counts have no temporary B-tree")
+    func exportCountsDoNotSort() throws {
+        let t = try TestRegistry()
+        try t.addAreas()
+        let area = try t.registry.read { try AreaRecord.require($0, code: "411525003", field: "area") }
+        let roster = RosterQuery(asOf: CivilDate("2025-06-30")!, area: area, migrantOnly: true)
+        let ledger = LedgerQuery(area: area, from: CivilDate("2025-01-01"), to: nil, after: nil)
+        // The statements the counts themselves run, from SQLite's trace.
+        let collected = SQLCollector()
+        try t.registry.pool.writeWithoutTransaction { db in
+            db.trace(options: .statement) { event in
+                if case let .statement(statement) = event { collected.add(statement.sql) }
+            }
+            _ = try roster.count(db, settings: t.registry.settings)
+            _ = try ledger.count(db)
+            db.trace(options: .statement, nil)
+        }
+        #expect(collected.sql.count == 2)
+        for sql in collected.sql {
+            #expect(!(try plan(t, sql)).contains { $0.contains("TEMP B-TREE") }, "\(sql)")
+        }
+        #expect(try plan(t, roster.sql(settings: t.registry.settings).0).contains { $0.contains("TEMP B-TREE") },
+                "the ordered roster does sort: the count must not use it")
+    }
+
     @Test("the population triggers find a residence's or a person's shares by key, and the analyzer's changes since a day by index")
     func populationUsesIndexes() throws {
         let t = try TestRegistry()

@@ -27,7 +27,8 @@ struct LedgerQuery {
                                      sex: 5, eventType: 1, dates: [2])
 
     /// The SELECT statement and its arguments; `limit` adds a LIMIT clause.
-    func sql(limit: Int? = nil) -> (String, StatementArguments) {
+    /// `ordered: false` leaves out the ORDER BY, for counting (see ``RosterQuery``).
+    func sql(limit: Int? = nil, ordered: Bool = true) -> (String, StatementArguments) {
         var conditions = ["e.seq > ?"]
         var arguments: StatementArguments = [after ?? 0]
         if let area {
@@ -41,14 +42,14 @@ struct LedgerQuery {
         }
         if let from { conditions.append("e.date >= ?"); arguments += [from.description] }
         if let to { conditions.append("e.date <= ?"); arguments += [to.description] }
-        var sql = "SELECT \(Self.columns) FROM ledger_event e LEFT JOIN resident r ON r.id = e.resident WHERE \(conditions.joined(separator: " AND ")) ORDER BY e.seq"
+        var sql = "SELECT \(Self.columns) FROM ledger_event e LEFT JOIN resident r ON r.id = e.resident WHERE \(conditions.joined(separator: " AND "))" + (ordered ? " ORDER BY e.seq" : "")
         if let limit { sql += " LIMIT ?"; arguments += [limit] }
         return (sql, arguments)
     }
 
     /// How many events the query selects: what an export's audit entry counts.
     func count(_ db: Database) throws -> Int {
-        let (sql, arguments) = self.sql()
+        let (sql, arguments) = self.sql(ordered: false)
         return try Int.fetchOne(db, sql: "SELECT count(*) FROM (\(sql))", arguments: arguments) ?? 0
     }
 
