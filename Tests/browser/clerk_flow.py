@@ -6,7 +6,8 @@ Usage: clerk_flow.py REGISTRY_BINARY SCREENSHOT_DIR
 Builds a registry from the shipped Gushi County demo data, adds a Xiushui clerk and a
 viewer, starts `registry serve --http --port 0`, and then, in Chromium:
 signs in as the clerk, adds a unit, registers a tenant (a refused ID number first,
-corrected on the same form), finds the unit, sees the dashboard's SVG chart, signs out;
+corrected on the same form), finds the unit, sees the dashboard's SVG chart, opens the
+weekly reconciliation and downloads it and the ledger as xlsx workbooks, signs out;
 signs in as the viewer and is refused a person's page. Saves screenshots of the dashboard
 and of the refused form. Prints "N passed, M failed" and exits non-zero on any failure.
 """
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -60,6 +62,9 @@ options = webdriver.ChromeOptions()
 for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000", "--lang=zh-CN"]:
     options.add_argument(argument)
 options.binary_location = "/usr/bin/chromium"
+downloads = os.path.join(work, "downloads")
+os.makedirs(downloads)
+options.add_experimental_option("prefs", {"download.default_directory": downloads, "download.prompt_for_download": False})
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 driver.implicitly_wait(5)
 
@@ -148,7 +153,36 @@ try:
     check("341522********0012" in driver.page_source and "341522199001010012" not in driver.page_source, "the unit page shows the tenant, masked")
     check("341522199001010012" not in driver.current_url, "no ID number in any URL")
 
+    # The weekly reconciliation: the new tenant arrived this week; its xlsx download.
+    driver.get(base + "/weekly?to=2026-11-30")
+    check("迁入" in driver.page_source and "341522********0012" in driver.page_source, "the weekly page lists the week's arrival, masked")
+    driver.save_screenshot(os.path.join(SHOTS, "weekly.png"))
+
+    def downloaded(suffix):
+        """The workbook the browser saved (waits for the download to complete)."""
+        wait_for(lambda: any(n.endswith(suffix) for n in os.listdir(downloads)), 20)
+        names = [n for n in os.listdir(downloads) if n.endswith(suffix)]
+        return os.path.join(downloads, names[0]) if names else None
+
+    def sheet_text(path):
+        with zipfile.ZipFile(path) as book:
+            return book.read("xl/worksheets/sheet1.xml").decode("utf-8")
+
+    driver.find_element(By.CSS_SELECTOR, "form.card button[value=xlsx]").click()
+    path = downloaded(".xlsx")
+    check(path is not None and "变动" in sheet_text(path) and "341522********0012" in sheet_text(path) and "迁入" in sheet_text(path),
+          "the weekly changes download as an xlsx workbook with Chinese titles, masked")
+    if path:
+        os.remove(path)
+    driver.get(base + "/ledger")
+    driver.find_element(By.CSS_SELECTOR, "select[name=format] option[value=xlsx]").click()
+    driver.find_element(By.CSS_SELECTOR, "form.card button[type=submit]").click()
+    path = downloaded(".xlsx")
+    check(path is not None and "身份证号" in sheet_text(path) and "XS-BROWSER-1" in sheet_text(path) and "341522199001010012" not in sheet_text(path),
+          "the ledger downloads as an xlsx workbook of the clerk's areas, masked")
+
     # Sign out.
+    driver.get(base + "/")
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, "form.logout button").click()
     wait_for(lambda: not is_attached(old))
