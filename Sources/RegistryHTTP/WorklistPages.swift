@@ -5,7 +5,7 @@ import NIOCore
 import RegistryCore
 
 /// The clerk's "今日待办" page (`GET /todo`) and the liaison's weekly reconciliation
-/// (`GET /weekly`, its CSV from `POST /weekly`), within the account's areas.
+/// (`GET /weekly`, its xlsx or CSV file from `POST /weekly`), within the account's areas.
 struct WorklistPages {
     let service: HTTPService
 
@@ -26,7 +26,7 @@ struct WorklistPages {
             guard let session = context.session else { return SessionRoutes.redirect("/login") }
             guard Authorization.permits(session.principal.role, LedgerDiff.method) else { return PageRoutes.forbidden(session) }
             guard form.fields["csrf"] == session.csrf else { return PageRoutes.forbidden(session) }
-            return await weeklyCSV(session, form)
+            return await weeklyDownload(session, form)
         }
     }
 
@@ -103,7 +103,7 @@ struct WorklistPages {
     /// crafted form cannot ask for years (the command line has no such limit).
     static let maxDownloadDays = 92
 
-    private func weeklyCSV(_ session: WebSession, _ form: FormData) async -> Response {
+    private func weeklyDownload(_ session: WebSession, _ form: FormData) async -> Response {
         guard let from = form["from"].flatMap(CivilDate.init), let to = form["to"].flatMap(CivilDate.init) else {
             return HTML.response(HTML.page(title: "每周核对", session: session, body: "<p class=\"alert\">日期不正确。</p>"), status: .unprocessableContent)
         }

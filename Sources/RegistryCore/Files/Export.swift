@@ -94,16 +94,8 @@ public struct Export: Sendable {
         } body: { db, counted throws(RegistryError) in
             let (sql, arguments) = query.sql()
             var lastSeq: Int64?
-            if format == .csv {
-                try sink.write(CSVText.byteOrderMark)
-                try sink.append { CSVText.appendRow(LedgerEventRow.csvHeader, to: &$0) }
-                try Self.csvRows(db, sql: sql, arguments: arguments, layout: LedgerQuery.csvLayout, disclosure: disclosure,
-                                 to: sink, written: &counted) { lastSeq = $0.int64(0) }
-                return lastSeq
-            }
-            if format == .xlsx {
-                try Self.spreadsheetRows(db, sql: sql, arguments: arguments, sheet: "台账", header: LedgerEventRow.csvHeader,
-                                         layout: LedgerQuery.csvLayout, disclosure: disclosure, to: sink, written: &counted) { lastSeq = $0.int64(0) }
+            if try tableRows(db, sql: sql, arguments: arguments, header: LedgerEventRow.csvHeader, layout: LedgerQuery.csvLayout,
+                             sheet: "台账", disclosure: disclosure, to: sink, written: &counted, each: { lastSeq = $0.int64(0) }) {
                 return lastSeq
             }
             try storageErrors {
@@ -151,16 +143,8 @@ public struct Export: Sendable {
             }
         } body: { db, counted throws(RegistryError) in
             let (sql, arguments) = query.sql(settings: registry.settings)
-            if format == .csv {
-                try sink.write(CSVText.byteOrderMark)
-                try sink.append { CSVText.appendRow(RosterRow.csvHeader, to: &$0) }
-                try Self.csvRows(db, sql: sql, arguments: arguments, layout: RosterQuery.csvLayout, disclosure: disclosure,
-                                 to: sink, written: &counted) { _ in }
-                return nil
-            }
-            if format == .xlsx {
-                try Self.spreadsheetRows(db, sql: sql, arguments: arguments, sheet: "名册", header: RosterRow.csvHeader,
-                                         layout: RosterQuery.csvLayout, disclosure: disclosure, to: sink, written: &counted) { _ in }
+            if try tableRows(db, sql: sql, arguments: arguments, header: RosterRow.csvHeader, layout: RosterQuery.csvLayout,
+                             sheet: "名册", disclosure: disclosure, to: sink, written: &counted, each: { _ in }) {
                 return nil
             }
             try storageErrors {
@@ -202,6 +186,26 @@ public struct Export: Sendable {
             }
             throw error
         }
+    }
+
+    /// Writes the rows as a CSV file (with its byte-order mark and header) or a workbook
+    /// (sheets named `sheet`); `false` for NDJSON, which the caller writes from each row's
+    /// JSON.
+    private func tableRows(_ db: Database, sql: String, arguments: StatementArguments, header: [String], layout: CSVLayout,
+                           sheet: String, disclosure: Disclosure, to sink: OutputSink, written: inout Int,
+                           each: (RawStatement.Columns) -> Void) throws(RegistryError) -> Bool {
+        switch format {
+        case .csv:
+            try sink.write(CSVText.byteOrderMark)
+            try sink.append { CSVText.appendRow(header, to: &$0) }
+            try Self.csvRows(db, sql: sql, arguments: arguments, layout: layout, disclosure: disclosure, to: sink, written: &written, each: each)
+        case .xlsx:
+            try Self.spreadsheetRows(db, sql: sql, arguments: arguments, sheet: sheet, header: header, layout: layout,
+                                     disclosure: disclosure, to: sink, written: &written, each: each)
+        case .ndjson:
+            return false
+        }
+        return true
     }
 
     /// The CSV rows of an export, copied from SQLite's column text into the sink's buffer:

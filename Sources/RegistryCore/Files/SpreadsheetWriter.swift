@@ -402,5 +402,13 @@ struct SpreadsheetColumn: Sendable {
 extension CivilDate {
     /// The day as a spreadsheet's serial number: days since 1899-12-30 (1 March 1900 on,
     /// where Excel's and LibreOffice's counts agree).
-    var spreadsheetSerial: Int { dayNumber + 25_569 }
+    var spreadsheetSerial: Int { dayNumber + Self.serialOf1970 }
+
+    /// The day of a spreadsheet's serial number (1900 date system).
+    init(spreadsheetSerial serial: Int) {
+        self.init(dayNumber: serial - Self.serialOf1970)
+    }
+
+    /// 1970-01-01's serial number.
+    private static let serialOf1970 = 25_569
 }

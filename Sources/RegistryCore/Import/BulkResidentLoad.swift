@@ -51,7 +51,7 @@ struct BulkResidentLoad {
     func run(_ registry: Registry, operator actor: String, started: Date,
              progress: ((Int, Double) -> Void)?) throws(RegistryError) -> Int? {
         guard let key = registry.key else { return nil }
-        let (reader, columnIndex) = try importer.open(path)
+        let (reader, columnIndex, _) = try importer.open(path)
         // Each batch weighs 1: at most `queueDepth` wait.
         let queue = BatchQueue<[Staged]>(capacity: Self.queueDepth)
         let parser = Parser(reader: reader, columnIndex: columnIndex, key: key, today: .today(), queue: queue)

@@ -103,15 +103,10 @@ public struct CSVImport {
         }
     }
 
-    /// Opens the file and reads its header.
+    /// Opens the file and reads its header: each column's place, and its title as the file
+    /// writes it (`身份证号`), for messages.
     /// A GB18030 file (named so, or not valid UTF-8) is converted as it is read, in memory.
-    func open(_ path: String) throws(RegistryError) -> (TableSource, [String: Int]) {
-        let (reader, index, _) = try openWithTitles(path)
-        return (reader, index)
-    }
-
-    /// ``open(_:)``, with each column's title as the file writes it (`身份证号`), for messages.
-    func openWithTitles(_ path: String) throws(RegistryError) -> (TableSource, [String: Int], [String: String]) {
+    func open(_ path: String) throws(RegistryError) -> (TableSource, columnIndex: [String: Int], titles: [String: String]) {
         let reader = try TableSource.open(path: path, encoding: encoding)
         let headerRow: [String]
         do throws(CSVRecordReader.Malformed) {
@@ -121,9 +116,7 @@ public struct CSVImport {
             throw RegistryError(.invalidParams, reason: error.reason, field: "file", message: "line \(error.line): \(error.message)")
         }
         do {
-            let index = try header(headerRow)
-            var titles: [String: String] = [:]
-            for (name, i) in index { titles[name] = CellText.trimmed(headerRow[i].replacingOccurrences(of: "\u{FEFF}", with: "")) }
+            let (index, titles) = try header(headerRow)
             return (reader, index, titles)
         } catch {
             reader.close()
@@ -134,7 +127,7 @@ public struct CSVImport {
     /// Runs every row through its operation, in one all-or-nothing transaction.
     private func rowByRow(_ registry: Registry, path: String, operator actor: String, started: Date,
                           progress: ((Int, Double) -> Void)?) throws -> Int {
-        let (reader, columnIndex, titles) = try openWithTitles(path)
+        let (reader, columnIndex, titles) = try open(path)
         defer { reader.close() }
         var lastReport = started
         var bad: [BadRow] = []
@@ -319,11 +312,16 @@ public struct CSVImport {
         }
     }
 
-    private func header(_ names: [String]) throws(RegistryError) -> [String: Int] {
+    /// The columns of a header row by name (Chinese titles read as their names), and each
+    /// name's title as written.
+    private func header(_ names: [String]) throws(RegistryError) -> ([String: Int], titles: [String: String]) {
         var index: [String: Int] = [:]
+        var titles: [String: String] = [:]
         for (i, raw) in names.enumerated() {
-            let name = CellText.trimmed(raw.replacingOccurrences(of: "\u{FEFF}", with: ""))
-            index[ColumnTitles.english[name] ?? (name == "名称" ? "name" : name)] = i
+            let title = CellText.trimmed(raw.replacingOccurrences(of: "\u{FEFF}", with: ""))
+            let name = ColumnTitles.english[title] ?? (title == "名称" ? "name" : title)
+            index[name] = i
+            titles[name] = title
         }
         let missing = kind.columns.filter { index[$0] == nil }
         let unknown = index.keys.filter { !kind.columns.contains($0) }.sorted()
@@ -334,7 +332,7 @@ public struct CSVImport {
             throw RegistryError(.invalidParams, reason: .invalidHeader, field: "header",
                                 message: "line 1: the header of a \(kind.rawValue) file must be \(kind.columns.joined(separator: ",")) or their Chinese titles (\(kind.columns.map { ColumnTitles.chinese[$0] ?? $0 }.joined(separator: ","))) (\(problems.joined(separator: "; "))); the header must be the first row: remove any title rows above it")
         }
-        return index
+        return (index, titles)
     }
 
     /// The file column a request field comes from: `landlord.idNumber` → `landlord_id_number`.

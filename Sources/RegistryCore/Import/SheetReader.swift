@@ -434,7 +434,7 @@ private final class RowDelegate: NSObject, XMLParserDelegate, ParseAborting, @un
         var seconds = Int(((serial - whole) * 86_400).rounded())
         var days = Int(whole) + (date1904 ? 1_462 : 0)
         if seconds == 86_400 { days += 1; seconds = 0 }
-        let date = CivilDate(dayNumber: days - 25_569)
+        let date = CivilDate(spreadsheetSerial: days)
         guard seconds > 0 else { return date.description }
         func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
         return "\(date) \(two(seconds / 3600)):\(two(seconds / 60 % 60)):\(two(seconds % 60))"

@@ -26,12 +26,6 @@ enum TableSource {
         return .csv(try CSVRecordReader(path: path, gb18030: gb18030))
     }
 
-    /// Whether the file is an xlsx workbook.
-    var isSpreadsheet: Bool {
-        if case .sheet = self { return true }
-        return false
-    }
-
     /// The next record, or `nil` at the end of the file.
     func next() throws(CSVRecordReader.Malformed) -> ImportRecord? {
         switch self {
