@@ -180,6 +180,9 @@ try:
     path = downloaded(".xlsx")
     check(path is not None and "身份证号" in sheet_text(path) and "XS-BROWSER-1" in sheet_text(path) and "341522199001010012" not in sheet_text(path),
           "the ledger downloads as an xlsx workbook of the clerk's areas, masked")
+    unit_ids = re.findall(r"<t>(\d{15}-\d{4})</t>", sheet_text(path)) if path else []
+    check(len(unit_ids) > 0 and all(u.startswith("411525003") for u in unit_ids),
+          "the clerk's workbook holds no unit of another subdistrict")
 
     # Sign out.
     driver.get(base + "/")
