@@ -19,6 +19,8 @@ public final class Registry: Sendable {
     let key: RegistryKey?
     public let settings: RegistrySettings
     let pool: DatabasePool
+    /// Who recent API tokens stand for (checked against the accounts' generation on every use).
+    let tokenPrincipals = TokenPrincipals()
 
     /// Creates a registry database at `path` for a county, or checks that the one there
     /// is for the same county (then it does nothing).
@@ -170,12 +172,15 @@ public final class Registry: Sendable {
         pool.invalidateReadOnlyConnections()
     }
 
+    /// How many reader connections the database pool keeps open (and so how many reads run at once).
+    public static let readerCount = 4
+
     private static func openPool(path: String, keyPath: String, box: KeyBox) throws(RegistryError) -> DatabasePool {
         var config = Configuration()
         config.busyMode = .timeout(30)
         config.foreignKeysEnabled = true
         config.label = "registry"
-        config.maximumReaderCount = 4
+        config.maximumReaderCount = readerCount
         config.prepareDatabase { db in
             PersonalDataCipher.install(in: db, key: box.key, keyFile: keyPath)
             if db.configuration.readonly {
@@ -348,7 +353,7 @@ public final class Registry: Sendable {
     public func readGroupSync<T>(token: String, _ body: (Group) -> T) throws(RegistryError) -> T? {
         try storageErrors {
             try pool.read { db in
-                guard let principal = try Self.principal(token: token, now: Date(), db) else { return nil }
+                guard let principal = try self.principal(token: token, now: Date(), db) else { return nil }
                 return body(Group(registry: self, db: db, principal: principal, today: .today(), now: Timestamp.now(),
                                   isolation: .optimistic, state: Group.State()))
             }

@@ -121,6 +121,40 @@ struct HTTPServiceTests {
         }
     }
 
+    @Test("the service keeps tokens' accounts in memory, yet a change by another process (the command line) holds from the next request")
+    func tokenCacheSeesOtherProcesses() async throws {
+        let fixture = try HTTPFixture()
+        // Another process: its own connections to the same file, as `registry user …` opens it.
+        let commandLine = try Registry.open(path: fixture.registry.path)
+        let areaList = #"{"jsonrpc":"2.0","id":1,"method":"area.list"}"#
+        let otherPerson = #"{"jsonrpc":"2.0","id":1,"method":"resident.get","params":{"idNumber":"\#(HTTPFixture.liaochengPerson)"}}"#
+        try await fixture.app().test(.router) { client in
+            // Each token used once, so that the service keeps its account.
+            for role in Role.allCases {
+                #expect(try await HTTPFixture.rpc(client, token: fixture.tokens[role], areaList).status == .ok)
+            }
+            #expect(try await HTTPFixture.rpc(client, token: fixture.tokens[.clerk], otherPerson).text.contains("out_of_area"))
+            // An insider gives the Xiushui clerk Liaocheng too, behind the registry's back:
+            // the service must not go on with the areas it kept (nor, below, with a revoked token).
+            try await commandLine.pool.write { db in
+                try db.execute(sql: "INSERT INTO account_area (account, area) SELECT id, '411525001' FROM account WHERE username = 'xiushui'")
+            }
+            #expect(try await HTTPFixture.rpc(client, token: fixture.tokens[.clerk], otherPerson).text.contains(#""result""#))
+            try commandLine.setDisabled(username: "xiushui", true, operator: "cli")
+            #expect(try await HTTPFixture.rpc(client, token: fixture.tokens[.clerk], areaList).status == .unauthorized)
+            let police = try #require(try commandLine.listTokens().first { $0.username == "police" })
+            try commandLine.revokeToken(id: police.tokenId, operator: "cli")
+            #expect(try await HTTPFixture.rpc(client, token: fixture.tokens[.liaison], areaList).status == .unauthorized)
+            // The others' tokens still work.
+            #expect(try await HTTPFixture.rpc(client, token: fixture.tokens[.admin], areaList).status == .ok)
+            #expect(try await HTTPFixture.rpc(client, token: fixture.tokens[.viewer], areaList).status == .ok)
+        }
+        // A kept token is still checked for expiry on every use.
+        let expiring = try fixture.registry.createToken(username: "admin", label: nil, expiresDays: 1, operator: "setup").token
+        #expect(try fixture.registry.principal(forToken: expiring) != nil)
+        #expect(try fixture.registry.principal(forToken: expiring, now: Date().addingTimeInterval(2 * 86_400)) == nil)
+    }
+
     @Test("sign-in: one message for a wrong name or password, 429 after 5 failures even with the right password, audited")
     func signIn() async throws {
         let fixture = try HTTPFixture()

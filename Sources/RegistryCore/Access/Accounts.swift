@@ -222,17 +222,13 @@ extension Registry {
     /// The principal an API token acts for, or `nil` for a token that is unknown, revoked,
     /// expired, or of a disabled account.
     public func principal(forToken token: String, now: Date = Date()) throws(RegistryError) -> Principal? {
-        try read { db in try Self.principal(token: token, now: now, db) }
+        try read { db in try self.principal(token: token, now: now, db) }
     }
 
-    /// ``principal(forToken:now:)`` inside a read the caller holds (cached statements: the
-    /// web service looks a token up with every request).
-    static func principal(token: String, now: Date, _ db: Database) throws -> Principal? {
-        guard let account = try Int64.fetchOne(db.cachedStatement(sql: """
-            SELECT t.account FROM api_token t JOIN account a ON a.id = t.account
-            WHERE t.token_hash = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?) AND a.disabled = 0
-            """), arguments: [Accounts.digest(token), Timestamp.format(now)]) else { return nil }
-        return try principal(account: account, db)
+    /// ``principal(forToken:now:)`` inside a read the caller holds: the web service looks a
+    /// token up with every request, through ``TokenPrincipals``.
+    func principal(token: String, now: Date, _ db: Database) throws -> Principal? {
+        try tokenPrincipals.principal(token: token, now: now, db)
     }
 
     static func principal(account: Int64, _ db: Database) throws -> Principal? {

@@ -352,6 +352,51 @@ CREATE TABLE login_failure (
     at          TEXT NOT NULL
 );
 CREATE INDEX login_failure_username ON login_failure(username, at);
+-- How many times the accounts have changed (schema version 9): every change to an account,
+-- its areas or its API tokens counts one, in the change's own transaction. The web service
+-- keeps the accounts of recent tokens in memory and reads this one row with each request,
+-- so that a change made by any process (`registry user disable` or `registry token revoke`
+-- at the command line) holds from the next request on.
+CREATE TABLE account_generation (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    changes     INTEGER NOT NULL
+);
+CREATE TRIGGER account_generation_account_insert AFTER INSERT ON account
+BEGIN
+    INSERT INTO account_generation (id, changes) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET changes = changes + 1;
+END;
+CREATE TRIGGER account_generation_account_update AFTER UPDATE ON account
+BEGIN
+    INSERT INTO account_generation (id, changes) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET changes = changes + 1;
+END;
+CREATE TRIGGER account_generation_account_delete AFTER DELETE ON account
+BEGIN
+    INSERT INTO account_generation (id, changes) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET changes = changes + 1;
+END;
+CREATE TRIGGER account_generation_account_area_insert AFTER INSERT ON account_area
+BEGIN
+    INSERT INTO account_generation (id, changes) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET changes = changes + 1;
+END;
+CREATE TRIGGER account_generation_account_area_update AFTER UPDATE ON account_area
+BEGIN
+    INSERT INTO account_generation (id, changes) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET changes = changes + 1;
+END;
+CREATE TRIGGER account_generation_account_area_delete AFTER DELETE ON account_area
+BEGIN
+    INSERT INTO account_generation (id, changes) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET changes = changes + 1;
+END;
+CREATE TRIGGER account_generation_api_token_insert AFTER INSERT ON api_token
+BEGIN
+    INSERT INTO account_generation (id, changes) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET changes = changes + 1;
+END;
+CREATE TRIGGER account_generation_api_token_update AFTER UPDATE ON api_token
+BEGIN
+    INSERT INTO account_generation (id, changes) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET changes = changes + 1;
+END;
+CREATE TRIGGER account_generation_api_token_delete AFTER DELETE ON api_token
+BEGIN
+    INSERT INTO account_generation (id, changes) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET changes = changes + 1;
+END;
 
 -- Rental units in the order they became known (schema version 8): the worklist of rentals
 -- known but not registered reads the oldest first and stops after a page.
