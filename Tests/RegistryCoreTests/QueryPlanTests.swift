@@ -37,6 +37,25 @@ struct QueryPlanTests {
         }
     }
 
+    @Test("demographics on a past day finds the residences that changed since by when they ended, not by every move-in before the day")
+    func demographicsChangesUseDatesIndex() throws {
+        let t = try TestRegistry()
+        try t.addAreas()
+        try t.addUnit("U1", discovered: "2024-01-01")
+        let sql = try statements(t, "analysis.demographics", #"{"level":"grid","asOf":"2025-06-30"}"#).filter { $0.contains("FROM residence WHERE moved_out > ?") }
+        #expect(sql.count >= 2)
+        for statement in sql {
+            let plan = try t.registry.read { db in
+                let explained = try db.makeStatement(sql: "EXPLAIN QUERY PLAN " + statement)
+                let count = Int(sqlite3_bind_parameter_count(explained.sqliteStatement))
+                return try Row.fetchAll(explained, arguments: StatementArguments(Array(repeating: DatabaseValue.null, count: count)))
+                    .map { $0["detail"] as String }
+            }
+            #expect(!plan.contains { $0.contains("residence_moved_in") }, "\(plan)")
+            #expect(plan.contains { $0.contains("residence_dates") }, "\(plan)")
+        }
+    }
+
     @Test("the worklist of unregistered rentals reads the discovery-order index, never the unit table whole")
     func worklistUsesIndex() throws {
         let t = try TestRegistry()

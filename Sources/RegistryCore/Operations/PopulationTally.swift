@@ -60,7 +60,7 @@ struct PopulationTally {
         let edges = AgeEdges(day)
         let changed = try Int.fetchOne(db, sql: """
             SELECT (SELECT count(*) FROM residence WHERE moved_out IS NULL AND moved_in > ?)
-                 + (SELECT count(*) FROM residence WHERE moved_out > ? AND moved_in <= ?)
+                 + (SELECT count(*) FROM residence WHERE moved_out > ? AND +moved_in <= ?)
             """, arguments: [edges.day, edges.day, edges.day]) ?? 0
         let now = try Now(db, selection, edges)
         if changed <= now.everyone {
@@ -171,6 +171,10 @@ struct PopulationTally {
         let migrant = settings.migrantSQL(hukou: "r.hukou_code", subdistrict: "u.subdistrict")
         var arguments: StatementArguments = [edges.day, edges.day, edges.day]
         arguments += selection.unitCondition.arguments
+        // `+moved_in`: the closed residences are found by when they ended (`residence_dates`),
+        // never through the move-in index, which would read every residence begun by the day
+        // (measured: 0.10 s instead of 0.001 s at 1M for the last day, 0.35 s instead of
+        // 0.27 s for a day 15 months back).
         // Read row by row: a day long past differs by hundreds of thousands of residences,
         // which must not all be held in memory (summing them in SQL first sorts them all:
         // measured twice as slow).
@@ -178,7 +182,7 @@ struct PopulationTally {
             SELECT \(selection.groupColumn), r.sex, substr(r.birth_date, 1, 4), \(migrant), substr(r.hukou_code, 1, 2), x.sign
             FROM (SELECT unit, resident, -1 AS sign FROM residence WHERE moved_out IS NULL AND moved_in > ?
                   UNION ALL
-                  SELECT unit, resident, 1 FROM residence WHERE moved_out > ? AND moved_in <= ?) x
+                  SELECT unit, resident, 1 FROM residence WHERE moved_out > ? AND +moved_in <= ?) x
             JOIN unit u ON u.id = x.unit JOIN resident r ON r.id = x.resident
             WHERE \(selection.unitCondition.sql)
             """), arguments: arguments)
