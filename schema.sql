@@ -165,14 +165,14 @@ CREATE VIEW population_share (residence, resident, grid, facet, value) AS
     WHERE x.moved_out IS NULL AND (f.facet <> 'origin' OR (CASE WHEN g.migrant_scope = 'subdistrict' AND length(r.hukou_code) > 6
         THEN substr(r.hukou_code, 1, length(u.subdistrict)) <> u.subdistrict
         ELSE substr(r.hukou_code, 1, 6) <> g.county_code END));
--- A residence opens, closes, or is removed: its shares are added or taken away. BEFORE
--- triggers see the row as it was, AFTER triggers as it is.
-CREATE TRIGGER population_residence_opened AFTER INSERT ON residence WHEN NEW.moved_out IS NULL
-BEGIN
-    INSERT INTO population (grid, facet, value, people)
-    SELECT grid, facet, value, 1 FROM population_share WHERE residence = NEW.id
-    ON CONFLICT (grid, facet, value) DO UPDATE SET people = people + 1;
-END;
+-- A residence closes, opens again, or is removed: its shares are taken away or added.
+-- BEFORE triggers see the row as it was, AFTER triggers as it is. A *new* open residence's
+-- shares are added by the registry itself, with the residence, in the same transaction
+-- (schema version 10, Sources/RegistryCore/Operations/PopulationShare.swift): any trigger
+-- on `INSERT INTO residence` makes SQLite keep a statement journal for every registration
+-- (a copy of each page the insert touches), which cost a quarter of the durable write
+-- rate. A residence inserted behind the registry's back is therefore not counted, and
+-- `registry check` reports the difference.
 CREATE TRIGGER population_residence_leaving BEFORE UPDATE OF moved_out, unit, resident ON residence WHEN OLD.moved_out IS NULL
 BEGIN
     UPDATE population SET people = people - 1

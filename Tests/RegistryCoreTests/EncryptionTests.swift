@@ -1,5 +1,7 @@
+import Crypto
 import Foundation
 import GRDB
+import Synchronization
 import Testing
 @testable import RegistryCore
 
@@ -233,5 +235,24 @@ struct EncryptionTests {
             "CREATE TABLE ledger_event", "CREATE INDEX ledger_event_subdistrict", "CREATE TRIGGER ledger_event_no_update",
             "CREATE TRIGGER ledger_event_no_delete",
         ])
+    }
+
+    @Test("sealing nonces are never repeated, across the buffer's refills and threads, and a value sealed twice differs")
+    func noncesAreFresh() throws {
+        let drawn = Mutex<[Data]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            var mine: [Data] = []
+            for _ in 0..<5_000 { mine.append(Data(NonceSource.shared.next())) }
+            drawn.withLock { $0 += mine }
+        }
+        let seen = Set(drawn.withLock { $0 })
+        #expect(seen.count == 20_000)
+        #expect(!seen.contains(Data(count: 12)))
+        let key = RegistryKey(master: SymmetricKey(size: .bits256))
+        let a = try key.seal("13800005852", label: "resident.phone", boundTo: Data([1]))
+        let b = try key.seal("13800005852", label: "resident.phone", boundTo: Data([1]))
+        #expect(a != b)
+        #expect(try key.open(a, label: "resident.phone", boundTo: Data([1])) == "13800005852")
+        #expect(try key.open(b, label: "resident.phone", boundTo: Data([1])) == "13800005852")
     }
 }

@@ -107,7 +107,7 @@ struct ImportTests {
         #expect(try population(bulk.registry).count > 100)
         #expect(try population(bulk.registry) == population(rowByRow))
         let triggers = try bulk.registry.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'population%'") }
-        #expect(triggers == 6)
+        #expect(triggers == 5)   // (a new residence is counted by the registry, not by a trigger: schema 10)
         // Some people of the second part were registered by the first: the second import
         // moved them (a transfer closes the open residence), as row by row does.
         let transfers = try bulk.registry.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM resident WHERE id IN (SELECT resident FROM residence GROUP BY resident HAVING count(*) > 1)") }

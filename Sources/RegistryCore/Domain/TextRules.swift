@@ -78,6 +78,14 @@ public enum TextRules {
 
     /// A phone number: 3 to 20 characters of digits, `+`, `-` and spaces.
     static func phone(_ value: String, field: String) throws(RegistryError) -> String {
+        // Told from its bytes when there is nothing to trim (every registration checks a
+        // phone on the writing thread; Foundation's trimming cost 3% of the write rate).
+        let bytes = value.utf8
+        if (3...20).contains(bytes.count), bytes.first != 0x20, bytes.last != 0x20,
+           bytes.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2B || $0 == 0x2D || $0 == 0x20 }),
+           bytes.contains(where: { $0 >= 0x30 && $0 <= 0x39 }) {
+            return value
+        }
         let trimmed = value.trimmingCharacters(in: .whitespaces)
         guard (3...20).contains(trimmed.count),
               trimmed.allSatisfy({ $0.isASCIIDigit || $0 == "+" || $0 == "-" || $0 == " " }),

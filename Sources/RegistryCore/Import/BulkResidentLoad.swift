@@ -75,7 +75,7 @@ struct BulkResidentLoad {
                         var lastReport = started
                         while let batches = queue.takeAll() {
                             for row in batches.joined() {
-                                try write(row, columnIndex: columnIndex, in: group)
+                                try write(row, columnIndex: columnIndex, countsSuspended: counts != nil, in: group)
                                 done += 1
                             }
                             if let progress {
@@ -108,7 +108,9 @@ struct BulkResidentLoad {
         """
     private static let insertResidence = "INSERT INTO residence (resident, unit, moved_in, moved_out) VALUES (?, ?, ?, ?)"
 
-    private func write(_ row: Staged, columnIndex: [String: Int], in group: Registry.Group) throws(RegistryError) {
+    /// - Parameter countsSuspended: the population is recounted at the end (a first load), so
+    ///   new residences are not counted one by one.
+    private func write(_ row: Staged, columnIndex: [String: Int], countsSuspended: Bool, in group: Registry.Group) throws(RegistryError) {
         switch row {
         case .unusable:
             throw Self.fallback
@@ -147,6 +149,9 @@ struct BulkResidentLoad {
                 residence.bind(3, new.movedIn.description)
                 residence.bind(4, new.movedOut?.description)
                 try residence.run()
+                if new.movedOut == nil && !countsSuspended {
+                    try PopulationShare.add(person: person, unit: unit, settings: context.settings, db)
+                }
                 try LedgerEvent.person(.moveIn, person, at: unit, on: new.movedIn, settings: context.settings).append(in: context)
                 if let movedOut = new.movedOut {
                     try LedgerEvent.person(.moveOut, person, at: unit, on: movedOut, settings: context.settings).append(in: context)

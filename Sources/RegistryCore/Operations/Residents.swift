@@ -101,6 +101,7 @@ public struct RegisterResident: RegistryRequest {
         insert.bind(3, movedIn.description)
         try insert.run()
         let residenceId = db.lastInsertedRowID
+        try PopulationShare.add(person: person, unit: unit, settings: context.settings, db)
         let event = LedgerEvent.person(.moveIn, person, at: unit, on: movedIn, settings: context.settings)
         try event.append(in: context)
         if let householdId {

@@ -68,7 +68,8 @@ public struct RegistryKey: @unchecked Sendable {
     /// try key.open(sealed, label: "resident.phone", boundTo: otherIndex)   // throws
     /// ```
     public func seal(_ text: String, label: String, boundTo binding: some DataProtocol) throws -> Data {
-        try AES.GCM.seal(Data(text.utf8), using: sealing, authenticating: Self.associatedData(label, binding)).combined!
+        try AES.GCM.seal(Data(text.utf8), using: sealing, nonce: NonceSource.shared.next(),
+                         authenticating: Self.associatedData(label, binding)).combined!
     }
 
     /// Decrypts what ``seal(_:label:boundTo:)`` made for the same column and row.
@@ -88,7 +89,8 @@ public struct RegistryKey: @unchecked Sendable {
 
     /// The authenticated data of a sealed value: the label, a zero byte, the row's binding.
     private static func associatedData(_ label: String, _ binding: some DataProtocol) -> Data {
-        var data = Data(label.utf8)
+        var data = Data(capacity: label.utf8.count + 1 + binding.count)
+        data.append(contentsOf: label.utf8)
         data.append(0)
         data.append(contentsOf: binding)
         return data

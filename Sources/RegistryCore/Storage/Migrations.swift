@@ -9,7 +9,7 @@ import GRDB
 /// was. A database from a newer program is refused rather than guessed at.
 enum Migrations {
     /// The version that `schema.sql` describes.
-    static let current = 9
+    static let current = 10
 
     /// The ledger's chain as schema version 2 defined it: plain SHA-256 over the ID number
     /// in the clear.
@@ -211,6 +211,11 @@ enum Migrations {
             for table in ["account", "account_area", "api_token"] {
                 try createMissing(SchemaText.statements(of: table).filter { $0.contains("account_generation") }, db)
             }
+        },
+        // 10: a new residence's population shares are written by the registry, not by a
+        // trigger (which made every registration keep a statement journal).
+        10: { db, _ in
+            try db.execute(sql: "DROP TRIGGER IF EXISTS population_residence_opened")
         },
     ]
 

@@ -1,0 +1,41 @@
+import GRDB
+
+/// The shares a newly opened residence adds to the maintained `population` counts: one for
+/// the person's sex, one for their year of birth, and, for a migrant, one for the province of
+/// their hukou code — the same rows as the schema's `population_share` view gives for it.
+///
+/// Closing, reopening and removing residences, and a changed profile, are counted by the
+/// schema's triggers; only the insert is the registry's own (schema version 10), because
+/// any trigger on `INSERT INTO residence` makes SQLite keep a statement journal for every
+/// registration: measured, a quarter of the durable write rate. Every code path that
+/// inserts an open residence calls ``add(person:unit:settings:_:)`` right after the insert,
+/// in the same transaction; the randomized comparison with a full recount holds them to
+/// the view, and `registry check` recounts.
+///
+/// ```swift
+/// try insertResidence.run()
+/// try PopulationShare.add(person: person, unit: unit, settings: context.settings, db)
+/// ```
+enum PopulationShare {
+    private static let upsert = """
+        INSERT INTO population (grid, facet, value, people) VALUES (?, ?, ?, 1)
+        ON CONFLICT (grid, facet, value) DO UPDATE SET people = people + 1
+        """
+
+    /// Counts `person` as living in `unit`'s grid from now on.
+    static func add(person: ResidentRecord, unit: UnitRecord, settings: RegistrySettings, _ db: Database) throws {
+        try count(unit.grid, "sex", person.sex.rawValue, db)
+        try count(unit.grid, "born", String(person.birthDate.description.prefix(4)), db)
+        if settings.isMigrant(hukouCode: person.hukouCode, subdistrict: unit.subdistrict) {
+            try count(unit.grid, "origin", String(person.hukouCode.prefix(2)), db)
+        }
+    }
+
+    private static func count(_ grid: String, _ facet: String, _ value: String, _ db: Database) throws {
+        let statement = try RawStatement(db, upsert)
+        statement.bind(1, grid)
+        statement.bind(2, facet)
+        statement.bind(3, value)
+        try statement.run()
+    }
+}
