@@ -125,7 +125,7 @@ public final class JSONRPCServer: Sendable {
         }
         let isNotification = envelope.id == nil
         let method = envelope.method!
-        switch PreparedRequest.prepare(method: method, params: envelope.params, today: today) {
+        switch PreparedRequest.prepare(method: method, params: envelope.params, today: today, sealingFor: registry) {
         case let .success(prepared):
             return .request(id: envelope.id, prepared)
         case let .failure(error):

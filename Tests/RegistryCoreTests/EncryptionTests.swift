@@ -255,4 +255,27 @@ struct EncryptionTests {
         #expect(try key.open(a, label: "resident.phone", boundTo: Data([1])) == "13800005852")
         #expect(try key.open(b, label: "resident.phone", boundTo: Data([1])) == "13800005852")
     }
+
+    @Test("a registration sealed ahead on the reading thread stores what sealing on the spot stores; one sealed under another key is sealed again")
+    func sealedAhead() throws {
+        let t = try TestRegistry()
+        try t.addAreas()
+        try t.addUnit("U1")
+        let stranger = try TestRegistry()   // another registry: another key
+        for (sequence, sealer) in [(1, t.registry), (2, stranger.registry)] {
+            let id = makeID(sequence: sequence)
+            let params = try JSONParser.parse(Data(#"{"idNumber":"\#(id)","name":"甲","unitId":"U1","movedIn":"2025-03-01","phone":" 138 0000 5852 "}"#.utf8))
+            let prepared = try PreparedRequest.prepare(method: "resident.register", params: params, sealingFor: sealer).get()
+            _ = try t.registry.performGroup(operator: "x") { group in prepared.run(in: group) }.get()
+            let person = try t.ok("resident.get", #"{"idNumber":"\#(id)","reveal":true,"purpose":"核对"}"#)
+            #expect(person["idNumber"] == .string(id))
+            #expect(person["phone"] == .string("138 0000 5852"))
+        }
+        #expect(try t.registry.check().isSound)
+        // Sealed ahead under this registry's key: the stored values open under it.
+        let sealedHere = try t.registry.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM resident WHERE registry_open('resident.phone', id_index, phone_cipher) = '138 0000 5852'")
+        }
+        #expect(sealedHere == 2)
+    }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A request decoded and checked ahead of its transaction, ready to run.
 ///
 /// Decoding needs no database, so the JSON-RPC server prepares requests on its reading
@@ -13,18 +15,28 @@ public struct PreparedRequest: Sendable {
     /// Decodes `params` for `method`.
     /// - Returns: the prepared request, or the refusal: an unknown method (reason
     ///   `method_not_found`) or invalid params, found without touching the database.
-    public static func prepare(method: String, params: JSONValue?, today: CivilDate = .today()) -> Result<PreparedRequest, RegistryError> {
+    /// - Parameter registry: the registry the request will run in, when the caller prepares
+    ///   on a thread of its own: then what a request can seal without the database (a new
+    ///   person's ID number and phone) is sealed here, off the writing thread
+    ///   (``SealsAhead``).
+    public static func prepare(method: String, params: JSONValue?, today: CivilDate = .today(),
+                               sealingFor registry: Registry? = nil) -> Result<PreparedRequest, RegistryError> {
         guard let type = Methods.named(method) else {
             return .failure(RegistryError(.invalidParams, reason: .methodNotFound, message: "no method named '\(method)'"))
         }
-        return prepare(type, method: method, params: params, today: today)
+        return prepare(type, method: method, params: params, today: today, key: registry?.key)
     }
 
     private static func prepare<Request: RegistryRequest>(_ type: Request.Type, method: String, params: JSONValue?,
-                                                          today: CivilDate) -> Result<PreparedRequest, RegistryError> {
+                                                          today: CivilDate, key: RegistryKey?) -> Result<PreparedRequest, RegistryError> {
         do {
-            let request = try RequestDecoding.decode(type, params: params, today: today)
-            return .success(PreparedRequest(method: method, isReadOnly: request.isReadOnly) { group in group.perform(request).map { $0.json } })
+            var request = try RequestDecoding.decode(type, params: params, today: today)
+            if let key, var sealing = request as? any SealsAhead {
+                sealing.sealAhead(with: key)
+                if let sealed = sealing as? Request { request = sealed }
+            }
+            let ready = request
+            return .success(PreparedRequest(method: method, isReadOnly: ready.isReadOnly) { group in group.perform(ready).map { $0.json } })
         } catch {
             return .failure(error)
         }
@@ -33,5 +45,42 @@ public struct PreparedRequest: Sendable {
     /// Runs the request in `group`'s transaction.
     public func run(in group: Registry.Group) -> Result<JSONValue, RegistryError> {
         body(group)
+    }
+}
+
+/// A request that can seal some of its personal data before its transaction, from the
+/// request alone (no database): the JSON-RPC server's reading thread does it while the
+/// writing thread runs the previous group, so that AES-GCM and HMAC work overlap SQLite's.
+/// `execute` uses what was sealed only when it was sealed under the registry's own key,
+/// and seals on the spot otherwise: the result is the same either way.
+protocol SealsAhead {
+    mutating func sealAhead(with key: RegistryKey)
+}
+
+/// A person's ID number and phone sealed ahead (``SealsAhead``), bound to the blind index
+/// as ``ResidentRecord`` stores them.
+struct SealedIdentity: Sendable {
+    /// The key's check value: what was sealed is used only under the same key.
+    var keyCheck: String
+    var blindIndex: Data
+    var idCipher: Data
+    /// The phone as checked (trimmed), and its cipher; nil when there is none or it is invalid.
+    var phone: String?
+    var phoneCipher: Data?
+
+    init?(idNumber: IDNumber, phone: String?, key: RegistryKey) {
+        keyCheck = key.checkValue
+        blindIndex = key.blindIndex(idNumber.value)
+        guard let idCipher = try? key.seal(idNumber.value, label: PersonalDataCipher.Label.residentID, boundTo: blindIndex) else { return nil }
+        self.idCipher = idCipher
+        if let phone, let checked = try? TextRules.phone(phone, field: "phone") {
+            self.phone = checked
+            phoneCipher = try? key.seal(checked, label: PersonalDataCipher.Label.residentPhone, boundTo: blindIndex)
+        }
+    }
+
+    /// This, if sealed under `key`.
+    func under(_ key: RegistryKey) -> SealedIdentity? {
+        keyCheck == key.checkValue ? self : nil
     }
 }

@@ -24,6 +24,8 @@ public struct RegisterResident: RegistryRequest {
     public var householdId: Int64?
     public var relation: Relation?
     public var transfer: Bool?
+    /// The ID number and phone sealed on the JSON-RPC server's reading thread (not a param).
+    var sealed: SealedIdentity?
 
     public struct Result: JSONRepresentable {
         public var idNumber: String
@@ -61,7 +63,9 @@ public struct RegisterResident: RegistryRequest {
 
         var person: ResidentRecord
         // One blind index for the lookup and, for a new person, the insert.
-        let blindIndex = try context.sealingKey().blindIndex(idNumber.value)
+        let key = try context.sealingKey()
+        let ahead = sealed?.under(key)
+        let blindIndex = ahead?.blindIndex ?? key.blindIndex(idNumber.value)
         if var known = try ResidentRecord.find(context, idNumber: idNumber, blindIndex: blindIndex) {
             let open = try known.openResidence(db)
             if let open, transfer != true {
@@ -92,7 +96,8 @@ public struct RegisterResident: RegistryRequest {
         } else {
             person = ResidentRecord(idNumber: idNumber, idIndex: blindIndex, name: name,
                                     hukouCode: hukouCode ?? idNumber.divisionCode, phone: phone)
-            try person.insert(context, idNumber: idNumber)
+            try person.insert(context, idNumber: idNumber,
+                              sealed: ahead.map { ($0.idCipher, $0.phone != nil && $0.phone == phone ? $0.phoneCipher : nil) })
         }
 
         let insert = try RawStatement(db, "INSERT INTO residence (resident, unit, moved_in) VALUES (?, ?, ?)")
@@ -108,6 +113,12 @@ public struct RegisterResident: RegistryRequest {
             try HouseholdMembership.add(db, household: householdId, resident: person.id, relation: relation ?? .other)
         }
         return Result(idNumber: idNumber.masked, residenceId: residenceId, migrant: event.migrant ?? false)
+    }
+}
+
+extension RegisterResident: SealsAhead {
+    mutating func sealAhead(with key: RegistryKey) {
+        sealed = SealedIdentity(idNumber: idNumber, phone: phone, key: key)
     }
 }
 

@@ -69,16 +69,18 @@ struct ResidentRecord: Sendable {
     }
 
     /// Inserts a new person, sealing `idNumber` and the phone, and sets ``id``.
-    mutating func insert(_ context: OperationContext, idNumber: IDNumber) throws {
+    /// - Parameter sealed: the ID number and, when not nil, the phone already sealed under the
+    ///   registry's key and bound to ``idIndex`` (``SealedIdentity``); what is missing is sealed here.
+    mutating func insert(_ context: OperationContext, idNumber: IDNumber, sealed: (id: Data, phone: Data?)? = nil) throws {
         let key = try context.sealingKey()
         let statement = try RawStatement(context.db, Self.insertion)
         statement.bind(1, idIndex)
-        statement.bind(2, try key.seal(idNumber.value, label: PersonalDataCipher.Label.residentID, boundTo: idIndex))
+        statement.bind(2, try sealed?.id ?? key.seal(idNumber.value, label: PersonalDataCipher.Label.residentID, boundTo: idIndex))
         statement.bind(3, name)
         statement.bind(4, sex.rawValue)
         statement.bind(5, birthDate.description)
         statement.bind(6, hukouCode)
-        statement.bind(7, try phone.map { try key.seal($0, label: PersonalDataCipher.Label.residentPhone, boundTo: idIndex) })
+        statement.bind(7, try phone.map { try sealed?.phone ?? key.seal($0, label: PersonalDataCipher.Label.residentPhone, boundTo: idIndex) })
         try statement.run()
         id = context.db.lastInsertedRowID
     }
