@@ -149,6 +149,12 @@ enum BulkInsert {
                     VALUES (?, zeroblob(46), ?, ?, ?, ?, ?)
                     """)
                 let residence = try db.makeStatement(sql: "INSERT INTO residence (resident, unit, moved_in) VALUES (?, ?, ?)")
+                // The maintained counts a registration adds (schema 10 writes them from the
+                // registry, not from a trigger): sex, year of birth, and a migrant's province.
+                let population = try db.makeStatement(sql: """
+                    INSERT INTO population (grid, facet, value, people) VALUES (?, ?, ?, 1)
+                    ON CONFLICT (grid, facet, value) DO UPDATE SET people = people + 1
+                    """)
                 let event = try db.makeStatement(sql: """
                     INSERT INTO ledger_event (type, date, resident, name, sex, birth_date, hukou_code, migrant, unit_id, address,
                                               grid, community, subdistrict, operator, recorded_at)
@@ -162,6 +168,10 @@ enum BulkInsert {
                                                    row.hukouCode, row.phone.isEmpty ? nil : Data(count: 39)])
                     let resident = db.lastInsertedRowID
                     try residence.execute(arguments: [resident, unit[1] as Int64, row.movedIn])
+                    let grid: String = unit[3]
+                    try population.execute(arguments: [grid, "sex", id.sex.rawValue])
+                    try population.execute(arguments: [grid, "born", String(id.birthDate.description.prefix(4))])
+                    if migrant { try population.execute(arguments: [grid, "origin", String(row.hukouCode.prefix(2))]) }
                     try event.execute(arguments: [row.movedIn, resident, row.name, id.sex.rawValue, id.birthDate.description,
                                                   row.hukouCode, migrant, row.unitId, unit[2] as String, unit[3] as String,
                                                   unit[4] as String, unit[5] as String])
