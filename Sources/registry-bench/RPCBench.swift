@@ -150,7 +150,8 @@ enum BulkInsert {
                     """)
                 let residence = try db.makeStatement(sql: "INSERT INTO residence (resident, unit, moved_in) VALUES (?, ?, ?)")
                 // The maintained counts a registration adds (schema 10 writes them from the
-                // registry, not from a trigger): sex, year of birth, and a migrant's province.
+                // registry, not from a trigger): sex, year of birth, a migrant's province, and the
+                // date of birth (schema 11).
                 let population = try db.makeStatement(sql: """
                     INSERT INTO population (grid, facet, value, people) VALUES (?, ?, ?, 1)
                     ON CONFLICT (grid, facet, value) DO UPDATE SET people = people + 1
@@ -159,6 +160,10 @@ enum BulkInsert {
                     INSERT INTO ledger_event (type, date, resident, name, sex, birth_date, hukou_code, migrant, unit_id, address,
                                               grid, community, subdistrict, operator, recorded_at)
                     VALUES ('move_in', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'bench', '2026-01-01T00:00:00.000Z')
+                    """)
+                let birthday = try db.makeStatement(sql: """
+                    INSERT INTO population_birthday (born, grid, people) VALUES (?, ?, 1)
+                    ON CONFLICT (born, grid) DO UPDATE SET people = people + 1
                     """)
                 for row in rows {
                     let id = try IDNumber(row.idNumber)
@@ -169,6 +174,7 @@ enum BulkInsert {
                     let resident = db.lastInsertedRowID
                     try residence.execute(arguments: [resident, unit[1] as Int64, row.movedIn])
                     let grid: String = unit[3]
+                    try birthday.execute(arguments: [id.birthDate.description, grid])
                     try population.execute(arguments: [grid, "sex", id.sex.rawValue])
                     try population.execute(arguments: [grid, "born", String(id.birthDate.description.prefix(4))])
                     if migrant { try population.execute(arguments: [grid, "origin", String(row.hukouCode.prefix(2))]) }

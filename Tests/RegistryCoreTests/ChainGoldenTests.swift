@@ -32,6 +32,25 @@ struct ChainGoldenTests {
         #expect(second == "ab\n" + #"[2,"move_in","2025-03-01",1,"王\"小\"明\\","male","1990-01-01","341522",1,"U1","秀水路1号\n2单元","411525003001001","411525003001","411525003","clerk-chen","2026-11-30T08:00:01.000Z"]"#)
     }
 
+    @Test("the link's bytes are JSONWriter's text for every kind of value, escapes and Chinese included")
+    func linkBytesAreJSONWriters() {
+        var random = SystemRandomNumberGenerator()
+        let pieces = ["王", "秀水路", "\"", "\\", "\n", "\u{1}", "a", "1", " ", "\t", "😀", "/"]
+        for _ in 0..<2_000 {
+            let values: [JSONValue] = (0..<Int.random(in: 0...17, using: &random)).map { _ in
+                switch Int.random(in: 0...5, using: &random) {
+                case 0: return .null
+                case 1: return .int(Int64.random(in: Int64.min...Int64.max, using: &random))
+                case 2: return .bool(Bool.random(using: &random))
+                case 3: return .double(Double.random(in: -1e6...1e6, using: &random))
+                default: return .string((0..<Int.random(in: 0...6, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined())
+                }
+            }
+            let previous = String(repeating: "f", count: 64)
+            #expect(HashChain.linkText(previous: previous, values: values) == previous + "\n" + JSONWriter.string(.array(values)))
+        }
+    }
+
     /// The values were computed independently (Python's hmac and hashlib: HKDF-SHA256 of the
     /// master key, salt "registry", info "registry chain key v1"; HMAC-SHA256 of the text).
     @Test("keyed links and the key check under a fixed key")

@@ -108,5 +108,9 @@ struct IDNumberTests {
     func masking() throws {
         #expect(try IDNumber("11010519491231002X", today: today).masked == "110105********002X")
         #expect(IDNumber.mask("411525199001010012") == "411525********0012")
+        // Not 18 ASCII characters (a stored value of an old file, say): the character rule.
+        #expect(IDNumber.mask("41152519900101001") == String(repeating: "*", count: 17))
+        #expect(IDNumber.mask("４11525199001010012") == "４11525********0012")
+        #expect(IDNumber.mask("") == "")
     }
 }

@@ -104,6 +104,13 @@ public struct IDNumber: Hashable, Sendable, CustomStringConvertible {
 
     /// Masks any stored 18-character ID number the same way as ``masked``.
     public static func mask(_ value: String) -> String {
+        let utf8 = value.utf8
+        if utf8.count == 18, utf8.allSatisfy({ $0 < 0x80 }) {
+            // ASCII, as every valid number is: the bytes directly (every response masks one).
+            var bytes = Array(utf8)
+            for index in 6..<14 { bytes[index] = 0x2A }
+            return String(decoding: bytes, as: UTF8.self)
+        }
         guard value.count == 18 else { return String(repeating: "*", count: value.count) }
         return value.prefix(6) + "********" + value.suffix(4)
     }

@@ -28,7 +28,7 @@ struct SuspendedPopulationCounts {
 
     /// Counts everyone living now from the residences, and puts the triggers back.
     func resume(in group: Registry.Group) throws(RegistryError) {
-        try storageErrors { try group.db.withPageCache { try group.db.execute(sql: PopulationTally.recount) } }
+        try storageErrors { try group.db.withPageCache { try group.db.execute(sql: PopulationTally.recount + PopulationTally.recountBirthdays) } }
         try triggers.rebuild(in: group)
     }
 }

@@ -57,22 +57,46 @@ enum HashChain {
     /// The text a link covers: `previous`, a line feed, and `JSONWriter`'s compact JSON of
     /// the values array.
     static func linkText(previous: String, values: [JSONValue]) -> String {
-        var text = String()
-        text.reserveCapacity(512)
-        text += previous
-        text += "\n"
-        JSONWriter.write(.array(values), into: &text)
-        return text
+        String(decoding: linkBytes(previous: previous, values: values), as: UTF8.self)
+    }
+
+    /// ``linkText(previous:values:)`` as UTF-8 bytes, written straight into one buffer (every
+    /// registration links a ledger event on the writing thread): the same bytes as
+    /// `JSONWriter` writes, which a test holds for every kind of value.
+    static func linkBytes(previous: String, values: [JSONValue]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(512)
+        bytes.append(contentsOf: previous.utf8)
+        bytes.append(0x0A)
+        bytes.append(0x5B)
+        for (index, value) in values.enumerated() {
+            if index > 0 { bytes.append(0x2C) }
+            switch value {
+            case .null:
+                bytes.append(contentsOf: "null".utf8)
+            case let .int(number):
+                bytes.append(contentsOf: String(number).utf8)
+            case let .string(text) where !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }):
+                bytes.append(0x22)
+                bytes.append(contentsOf: text.utf8)
+                bytes.append(0x22)
+            default:
+                // Text to escape, and kinds a chain never holds: JSONWriter's own text.
+                bytes.append(contentsOf: JSONWriter.string(value).utf8)
+            }
+        }
+        bytes.append(0x5D)
+        return bytes
     }
 
     /// The hash of a row with `values` (in the table's column order) after `previous`:
     /// HMAC-SHA256 under `key`'s chain key, or, for a table of an old schema (`key` nil),
     /// plain SHA-256.
     static func link(previous: String, values: [JSONValue], key: RegistryKey?) -> String {
-        var text = linkText(previous: previous, values: values)
-        if let key { return key.chainMAC(text) }
+        let bytes = linkBytes(previous: previous, values: values)
+        if let key { return key.chainMAC(bytes) }
         var hasher = SHA256()
-        text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        hasher.update(data: bytes)
         return Hex.string(hasher.finalize())
     }
 

@@ -2,7 +2,8 @@ import GRDB
 
 /// The shares a newly opened residence adds to the maintained `population` counts: one for
 /// the person's sex, one for their year of birth, and, for a migrant, one for the province of
-/// their hukou code — the same rows as the schema's `population_share` view gives for it.
+/// their hukou code — the same rows as the schema's `population_share` view gives for it —
+/// and one for their date of birth in `population_birthday` (`population_birthday_share`).
 ///
 /// Closing, reopening and removing residences, and a changed profile, are counted by the
 /// schema's triggers; only the insert is the registry's own (schema version 10), because
@@ -22,8 +23,17 @@ enum PopulationShare {
         ON CONFLICT (grid, facet, value) DO UPDATE SET people = people + 1
         """
 
+    private static let birthdayUpsert = """
+        INSERT INTO population_birthday (born, grid, people) VALUES (?, ?, 1)
+        ON CONFLICT (born, grid) DO UPDATE SET people = people + 1
+        """
+
     /// Counts `person` as living in `unit`'s grid from now on.
     static func add(person: ResidentRecord, unit: UnitRecord, settings: RegistrySettings, _ db: Database) throws {
+        let birthday = try RawStatement(db, birthdayUpsert)
+        birthday.bind(1, person.birthDate.description)
+        birthday.bind(2, unit.grid)
+        try birthday.run()
         try count(unit.grid, "sex", person.sex.rawValue, db)
         try count(unit.grid, "born", String(person.birthDate.description.prefix(4)), db)
         if settings.isMigrant(hukouCode: person.hukouCode, subdistrict: unit.subdistrict) {

@@ -4,11 +4,12 @@ import GRDB
 /// `analysis.demographics`.
 ///
 /// Two ways to the same numbers:
-/// - ``maintained(_:_:on:settings:)`` starts from the `population` table, which the schema's
-///   triggers keep for *now* (every open residence, by grid), takes away the residences that
-///   changed after the day (open ones that began later, closed ones that ended later), and
-///   counts the people born in the two years where an age band's edge falls on the day
-///   itself. Its cost grows with the changes since the day, not with the population.
+/// - ``maintained(_:_:on:settings:)`` starts from the `population` table, which is kept for
+///   *now* (every open residence, by grid: sex, year of birth, a migrant's province), with
+///   the two birth years in which an age band turns on the day read by date of birth from
+///   `population_birthday`, and takes away the residences that changed after the day (open
+///   ones that began later, closed ones that ended later), each in its band on the day. Its
+///   cost grows with the changes since the day, not with the population.
 /// - ``scanned(_:_:on:settings:)`` reads every residence. It is the reference the tests hold
 ///   the first to, and what a day long past uses, when more residences changed since then
 ///   than are open now.
@@ -36,11 +37,19 @@ struct PopulationTally {
         SELECT grid, facet, value, count(*) FROM population_share GROUP BY grid, facet, value;
         """
 
+    /// Fills `population_birthday` from scratch (schema version 11): with ``recount``, after
+    /// a first import, and by the migration that made the table.
+    static let recountBirthdays = """
+        DELETE FROM population_birthday;
+        INSERT INTO population_birthday (born, grid, people)
+        SELECT born, grid, count(*) FROM population_birthday_share GROUP BY born, grid;
+        """
+
     /// How many `population` keys (grid, facet, value) a recount from the residences gives
     /// another number for, or has and the table has not, or the other way round: 0 when
     /// the triggers kept it right.
     static func mismatchedRows(_ db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: """
+        let facets = try Int.fetchOne(db, sql: """
             WITH recount AS (SELECT grid, facet, value, count(*) AS people FROM population_share GROUP BY grid, facet, value),
                  kept AS (SELECT grid, facet, value, people FROM population WHERE people > 0)
             SELECT count(*) FROM (
@@ -48,6 +57,15 @@ struct PopulationTally {
                 UNION
                 SELECT grid, facet, value FROM (SELECT * FROM kept EXCEPT SELECT * FROM recount))
             """) ?? 0
+        let birthdays = try Int.fetchOne(db, sql: """
+            WITH recount AS (SELECT born, grid, count(*) AS people FROM population_birthday_share GROUP BY born, grid),
+                 kept AS (SELECT born, grid, people FROM population_birthday WHERE people > 0)
+            SELECT count(*) FROM (
+                SELECT born, grid FROM (SELECT * FROM recount EXCEPT SELECT * FROM kept)
+                UNION
+                SELECT born, grid FROM (SELECT * FROM kept EXCEPT SELECT * FROM recount))
+            """) ?? 0
+        return facets + birthdays
     }
 
     /// Counts by ``AreaSelection/groupKey(_:)``; areas with nobody are absent.
@@ -104,18 +122,9 @@ struct PopulationTally {
             over60 = date.adding(years: -60).description
         }
 
-        /// The band a whole birth year falls in, or nil for an edge's own year.
-        func band(ofYear year: String) -> Band? {
-            if year > year15 { return .children }
-            if year < year60 { return .elderly }
-            if year == year15 || year == year60 { return nil }
-            return .working
-        }
-
-        enum Band { case children, working, elderly }
     }
 
-    /// The maintained counts, less what changed after `day`, plus the edge years.
+    /// The maintained counts, less what changed after `day`.
     static func maintained(_ db: Database, _ selection: AreaSelection, on day: CivilDate, settings: RegistrySettings) throws -> PopulationTally {
         let edges = AgeEdges(day)
         return try maintained(db, selection, edges, from: Now(db, selection, edges), settings: settings)
@@ -159,6 +168,19 @@ struct PopulationTally {
                 counts[key, default: Counts()].migrants += people
                 counts[key, default: Counts()].origins[row[1], default: 0] += people
             }
+            // The edge years, by date of birth: two ranges of `population_birthday`, read in
+            // its key order (schema version 11).
+            for row in try db.cachedRows(sql: """
+                SELECT grid, sum(CASE WHEN born > ? THEN people ELSE 0 END), sum(CASE WHEN born <= ? THEN people ELSE 0 END)
+                FROM (SELECT born, grid, people FROM population_birthday WHERE born > ? AND born < ?
+                      UNION ALL
+                      SELECT born, grid, people FROM population_birthday WHERE born >= ? AND born <= ?)
+                GROUP BY grid
+                """, arguments: [edges.under15, edges.over60, edges.under15, edges.afterYear15, edges.year60, edges.over60]) {
+                guard let key = areaOfGrid[row[0]] else { continue }
+                counts[key, default: Counts()].children += row[1] as Int
+                counts[key, default: Counts()].elderly += row[2] as Int
+            }
         }
     }
 
@@ -179,7 +201,7 @@ struct PopulationTally {
         // which must not all be held in memory (summing them in SQL first sorts them all:
         // measured twice as slow).
         let changes = try Row.fetchCursor(db.cachedStatement(sql: """
-            SELECT \(selection.groupColumn), r.sex, substr(r.birth_date, 1, 4), \(migrant), substr(r.hukou_code, 1, 2), x.sign
+            SELECT \(selection.groupColumn), r.sex, r.birth_date, \(migrant), substr(r.hukou_code, 1, 2), x.sign
             FROM (SELECT unit, resident, -1 AS sign FROM residence WHERE moved_out IS NULL AND moved_in > ?
                   UNION ALL
                   SELECT unit, resident, 1 FROM residence WHERE moved_out > ? AND +moved_in <= ?) x
@@ -192,37 +214,15 @@ struct PopulationTally {
             var c = counts[key] ?? Counts()
             c.residents += sign
             if (row[1] as String) == "male" { c.male += sign } else { c.female += sign }
-            let year: String = row[2]
-            switch edges.band(ofYear: year) {
-            case .children: c.children += sign
-            case .elderly: c.elderly += sign
-            case .working, nil: break
-            }
+            // The band on the day, from the whole date of birth (edge years included: the
+            // counts now hold them by date, from `population_birthday`).
+            let born: String = row[2]
+            if born > edges.under15 { c.children += sign } else if born <= edges.over60 { c.elderly += sign }
             if row[3] as Bool {
                 c.migrants += sign
                 c.origins[row[4], default: 0] += sign
             }
             counts[key] = c
-        }
-        // The edge years, day by day, among the people living there on the day. Both
-        // ranges are read from the birth-date index alone and then in row order, which is
-        // nearly the residences' order (measured a third faster than an OR over the rows).
-        var edgeArguments: StatementArguments = [edges.under15, edges.over60, edges.under15, edges.afterYear15,
-                                                 edges.year60, edges.over60, edges.day, edges.day]
-        edgeArguments += selection.unitCondition.arguments
-        for row in try db.cachedRows(sql: """
-            SELECT \(selection.groupColumn), sum(b.birth_date > ?), sum(b.birth_date <= ?)
-            FROM (SELECT id, birth_date FROM resident WHERE birth_date > ? AND birth_date < ?
-                  UNION ALL
-                  SELECT id, birth_date FROM resident WHERE birth_date >= ? AND birth_date <= ?
-                  ORDER BY id) b
-            JOIN residence x ON x.resident = b.id JOIN unit u ON u.id = x.unit
-            WHERE x.moved_in <= ? AND (x.moved_out IS NULL OR x.moved_out > ?) AND \(selection.unitCondition.sql)
-            GROUP BY 1
-            """, arguments: edgeArguments) {
-            let key: String = row[0]
-            counts[key, default: Counts()].children += row[1] as Int
-            counts[key, default: Counts()].elderly += row[2] as Int
         }
         return PopulationTally(byArea: counts, of: selection, usedMaintainedCounts: true)
     }

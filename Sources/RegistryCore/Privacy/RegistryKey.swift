@@ -98,9 +98,13 @@ public struct RegistryKey: @unchecked Sendable {
 
     /// The hex HMAC-SHA256 of `text` under the chain key.
     func chainMAC(_ text: String) -> String {
+        chainMAC(Array(text.utf8))
+    }
+
+    /// ``chainMAC(_:)`` of text already in UTF-8.
+    func chainMAC(_ bytes: [UInt8]) -> String {
         var mac = keyedChain
-        var text = text
-        text.withUTF8 { mac.update(data: UnsafeRawBufferPointer($0)) }
+        mac.update(data: bytes)
         return Hex.string(mac.finalize())
     }
 

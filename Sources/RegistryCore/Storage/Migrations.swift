@@ -9,7 +9,7 @@ import GRDB
 /// was. A database from a newer program is refused rather than guessed at.
 enum Migrations {
     /// The version that `schema.sql` describes.
-    static let current = 10
+    static let current = 11
 
     /// The ledger's chain as schema version 2 defined it: plain SHA-256 over the ID number
     /// in the clear.
@@ -116,7 +116,8 @@ enum Migrations {
         5: { db, _ in
             try db.withPageCache {
                 for name in ["population", "population_share", "residence", "resident", "unit"] {
-                    try createMissing(SchemaText.statements(of: name), db)
+                    // (The triggers also keep step 11's birthdays: step 11 makes them.)
+                    try createMissing(SchemaText.statements(of: name).filter { !$0.contains("population_birthday") }, db)
                 }
                 try db.execute(sql: PopulationTally.recount)
             }
@@ -216,6 +217,21 @@ enum Migrations {
         // trigger (which made every registration keep a statement journal).
         10: { db, _ in
             try db.execute(sql: "DROP TRIGGER IF EXISTS population_residence_opened")
+        },
+        // 11: the people living now by date of birth, kept by the population triggers (made
+        // again with their second statement) and counted once here.
+        11: { db, _ in
+            try db.withPageCache {
+                for table in ["residence", "resident"] {
+                    for statement in SchemaText.statements(of: table) where statement.hasPrefix("CREATE TRIGGER population_") {
+                        let name = statement.dropFirst("CREATE TRIGGER ".count).prefix { $0 != " " }
+                        try db.execute(sql: "DROP TRIGGER IF EXISTS \(name)")
+                        try db.execute(sql: statement)
+                    }
+                }
+                try createMissing(SchemaText.statements(of: "population_birthday") + SchemaText.statements(of: "population_birthday_share"), db)
+                try db.execute(sql: PopulationTally.recount + PopulationTally.recountBirthdays)
+            }
         },
     ]
 

@@ -170,6 +170,22 @@ CREATE VIEW population_share (residence, resident, grid, facet, value) AS
     WHERE x.moved_out IS NULL AND (f.facet <> 'origin' OR (CASE WHEN g.migrant_scope = 'subdistrict' AND length(r.hukou_code) > 6
         THEN substr(r.hukou_code, 1, length(u.subdistrict)) <> u.subdistrict
         ELSE substr(r.hukou_code, 1, 6) <> g.county_code END));
+-- The people living in each grid now by their full date of birth (schema version 11): the
+-- age bands on a day turn inside two birth years (the years of the 15th and the 60th
+-- birthdays), and the people of those years are read from here, two ranges in date order,
+-- instead of being looked up one by one in `resident`, `residence` and `unit` (0.88 s for a
+-- day at 10M residents). Kept with `population`, by the same triggers and the same code.
+CREATE TABLE population_birthday (
+    born    TEXT NOT NULL,
+    grid    TEXT NOT NULL,
+    people  INTEGER NOT NULL CHECK (people >= 0),
+    PRIMARY KEY (born, grid)
+) WITHOUT ROWID;
+-- The row each open residence adds to `population_birthday`.
+CREATE VIEW population_birthday_share (residence, resident, grid, born) AS
+    SELECT x.id, x.resident, u.grid, r.birth_date
+    FROM residence x JOIN unit u ON u.id = x.unit JOIN resident r ON r.id = x.resident
+    WHERE x.moved_out IS NULL;
 -- A residence closes, opens again, or is removed: its shares are taken away or added.
 -- BEFORE triggers see the row as it was, AFTER triggers as it is. A *new* open residence's
 -- shares are added by the registry itself, with the residence, in the same transaction
@@ -182,17 +198,24 @@ CREATE TRIGGER population_residence_leaving BEFORE UPDATE OF moved_out, unit, re
 BEGIN
     UPDATE population SET people = people - 1
     WHERE (grid, facet, value) IN (SELECT grid, facet, value FROM population_share WHERE residence = OLD.id);
+    UPDATE population_birthday SET people = people - 1
+    WHERE (born, grid) IN (SELECT born, grid FROM population_birthday_share WHERE residence = OLD.id);
 END;
 CREATE TRIGGER population_residence_reopened AFTER UPDATE OF moved_out, unit, resident ON residence WHEN NEW.moved_out IS NULL
 BEGIN
     INSERT INTO population (grid, facet, value, people)
     SELECT grid, facet, value, 1 FROM population_share WHERE residence = NEW.id
     ON CONFLICT (grid, facet, value) DO UPDATE SET people = people + 1;
+    INSERT INTO population_birthday (born, grid, people)
+    SELECT born, grid, 1 FROM population_birthday_share WHERE residence = NEW.id
+    ON CONFLICT (born, grid) DO UPDATE SET people = people + 1;
 END;
 CREATE TRIGGER population_residence_removed BEFORE DELETE ON residence WHEN OLD.moved_out IS NULL
 BEGIN
     UPDATE population SET people = people - 1
     WHERE (grid, facet, value) IN (SELECT grid, facet, value FROM population_share WHERE residence = OLD.id);
+    UPDATE population_birthday SET people = people - 1
+    WHERE (born, grid) IN (SELECT born, grid FROM population_birthday_share WHERE residence = OLD.id);
 END;
 -- A person's hukou code changes (or sex or birth date, which the registry never changes):
 -- their open residence's shares move.
@@ -201,6 +224,8 @@ WHEN OLD.sex IS NOT NEW.sex OR OLD.birth_date IS NOT NEW.birth_date OR OLD.hukou
 BEGIN
     UPDATE population SET people = people - 1
     WHERE (grid, facet, value) IN (SELECT grid, facet, value FROM population_share WHERE resident = OLD.id);
+    UPDATE population_birthday SET people = people - 1
+    WHERE (born, grid) IN (SELECT born, grid FROM population_birthday_share WHERE resident = OLD.id);
 END;
 CREATE TRIGGER population_profile_changed AFTER UPDATE OF sex, birth_date, hukou_code ON resident
 WHEN OLD.sex IS NOT NEW.sex OR OLD.birth_date IS NOT NEW.birth_date OR OLD.hukou_code IS NOT NEW.hukou_code
@@ -208,6 +233,9 @@ BEGIN
     INSERT INTO population (grid, facet, value, people)
     SELECT grid, facet, value, 1 FROM population_share WHERE resident = NEW.id
     ON CONFLICT (grid, facet, value) DO UPDATE SET people = people + 1;
+    INSERT INTO population_birthday (born, grid, people)
+    SELECT born, grid, 1 FROM population_birthday_share WHERE resident = NEW.id
+    ON CONFLICT (born, grid) DO UPDATE SET people = people + 1;
 END;
 
 CREATE TABLE household (
