@@ -135,8 +135,6 @@ CREATE INDEX residence_unit ON residence(unit, moved_in);
 -- The residences that differ between a past day and now: open ones that began after it
 -- (moved_out NULL, moved_in > day) and closed ones that ended after it (moved_out > day).
 CREATE INDEX residence_dates ON residence(moved_out, moved_in);
--- The people born in one year: the year in which someone turns 15 (or 60) on a given day.
-CREATE INDEX resident_birth_date ON resident(birth_date);
 
 -- The people living in each grid now (schema version 5): every open residence counted
 -- by sex ('male', 'female'), by year of birth ('1990'), and, for a migrant, by the

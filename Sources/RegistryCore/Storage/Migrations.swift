@@ -231,6 +231,8 @@ enum Migrations {
                 }
                 try createMissing(SchemaText.statements(of: "population_birthday") + SchemaText.statements(of: "population_birthday_share"), db)
                 try db.execute(sql: PopulationTally.recount + PopulationTally.recountBirthdays)
+                // The edge years' people were found through it; every registration paid for it.
+                try db.execute(sql: "DROP INDEX IF EXISTS resident_birth_date")
             }
         },
     ]
