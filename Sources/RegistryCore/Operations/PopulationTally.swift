@@ -200,31 +200,44 @@ struct PopulationTally {
         // Read row by row: a day long past differs by hundreds of thousands of residences,
         // which must not all be held in memory (summing them in SQL first sorts them all:
         // measured twice as slow).
-        let changes = try Row.fetchCursor(db.cachedStatement(sql: """
+        let changes = try RawStatement(db, """
             SELECT \(selection.groupColumn), r.sex, r.birth_date, \(migrant), substr(r.hukou_code, 1, 2), x.sign
             FROM (SELECT unit, resident, -1 AS sign FROM residence WHERE moved_out IS NULL AND moved_in > ?
                   UNION ALL
                   SELECT unit, resident, 1 FROM residence WHERE moved_out > ? AND +moved_in <= ?) x
             JOIN unit u ON u.id = x.unit JOIN resident r ON r.id = x.resident
             WHERE \(selection.unitCondition.sql)
-            """), arguments: arguments)
-        while let row = try changes.next() {
-            let key: String = row[0]
-            let sign: Int = row[5]
-            var c = counts[key] ?? Counts()
-            c.residents += sign
-            if (row[1] as String) == "male" { c.male += sign } else { c.female += sign }
-            // The band on the day, from the whole date of birth (edge years included: the
-            // counts now hold them by date, from `population_birthday`).
-            let born: String = row[2]
-            if born > edges.under15 { c.children += sign } else if born <= edges.over60 { c.elderly += sign }
-            if row[3] as Bool {
-                c.migrants += sign
-                c.origins[row[4], default: 0] += sign
+            """, arguments: arguments)
+        // Columns read from SQLite's own buffers, each area's counts changed in place (a copy
+        // of the counts would copy their origins with every migrant): measured 0.56 → 0.50 s
+        // for a day 15 months back at 1M.
+        let under15 = Array(edges.under15.utf8), over60 = Array(edges.over60.utf8), male = Array("male".utf8)
+        try changes.each { row in
+            let sign = Int(row.int64(5))
+            let born = row.bytes(2)
+            let isMale = row.bytes(1).elementsEqual(male)
+            let isMigrant = row.int64(3) != 0
+            Self.apply(&counts[row.string(0), default: Counts()]) { c in
+                c.residents += sign
+                if isMale { c.male += sign } else { c.female += sign }
+                // The band on the day, from the whole date of birth (edge years included: the
+                // counts now hold them by date, from `population_birthday`).
+                if under15.lexicographicallyPrecedes(born) {
+                    c.children += sign
+                } else if !over60.lexicographicallyPrecedes(born) {
+                    c.elderly += sign
+                }
+                if isMigrant {
+                    c.migrants += sign
+                    c.origins[row.string(4), default: 0] += sign
+                }
             }
-            counts[key] = c
         }
         return PopulationTally(byArea: counts, of: selection, usedMaintainedCounts: true)
+    }
+
+    private static func apply(_ counts: inout Counts, _ change: (inout Counts) -> Void) {
+        change(&counts)
     }
 
     /// Every residence read: the definition the maintained counts must agree with.
