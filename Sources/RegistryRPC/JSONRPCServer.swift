@@ -22,7 +22,6 @@ public final class JSONRPCServer: Sendable {
     private let registry: Registry
     private let actor: String
     private let maxLineBytes: Int
-    private let lanes = ReadLanes(count: Registry.readerCount - 1)
 
     public init(registry: Registry, operator actor: String, maxLineBytes: Int = defaultMaxLineBytes) {
         self.registry = registry
@@ -188,7 +187,7 @@ public final class JSONRPCServer: Sendable {
         let line = prepare(.line(body), today: .today())
         let registry = self.registry
         let first: TokenCallOutcome = await withCheckedContinuation { continuation in
-            lanes.next().async {
+            ReadLanes.shared.run {
                 if line.needsDatabase && line.isReadOnly {
                     // The token and the request in one read transaction.
                     do throws(RegistryError) {
