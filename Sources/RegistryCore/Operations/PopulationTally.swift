@@ -73,20 +73,32 @@ struct PopulationTally {
     /// Whether the counts came from the maintained table (for tests and benchmarks).
     var usedMaintainedCounts: Bool
 
-    /// The counts on `day`, by whichever way reads less.
+    /// The counts on `day`, by whichever way reads less: the residences changed since the
+    /// day (the maintained counts), or the residences begun by it (the scan, through the
+    /// move-in index; it reads them twice, once for the counts and once for the origins, so
+    /// each weighs ``scanWeight``). A day early in the registry's history is a scan of the
+    /// few residences of the time; a recent day, the few changes since.
     init(_ db: Database, _ selection: AreaSelection, on day: CivilDate, settings: RegistrySettings) throws {
         let edges = AgeEdges(day)
         let changed = try Int.fetchOne(db, sql: """
             SELECT (SELECT count(*) FROM residence WHERE moved_out IS NULL AND moved_in > ?)
                  + (SELECT count(*) FROM residence WHERE moved_out > ? AND +moved_in <= ?)
             """, arguments: [edges.day, edges.day, edges.day]) ?? 0
-        let now = try Now(db, selection, edges)
-        if changed <= now.everyone {
-            self = try Self.maintained(db, selection, edges, from: now, settings: settings)
+        // Estimated from the other end (rows are never deleted but by a rollback): counting
+        // the residences begun by a recent day would read nearly all of them.
+        let begun = try Int.fetchOne(db, sql: """
+            SELECT coalesce((SELECT max(id) FROM residence), 0) - (SELECT count(*) FROM residence WHERE moved_in > ?)
+            """, arguments: [edges.day]) ?? 0
+        if changed <= Self.scanWeight * begun {
+            self = try Self.maintained(db, selection, edges, from: Now(db, selection, edges), settings: settings)
         } else {
             self = try Self.scanned(db, selection, on: day, settings: settings)
         }
     }
+
+    /// What reading one residence in the scan costs against reading one changed residence
+    /// (measured at 1M residents, BENCHMARKS.md).
+    static let scanWeight = 2
 
     /// Keeps only the selection's areas with someone living there, and origins with someone from there.
     private init(byArea: [String: Counts], of selection: AreaSelection, usedMaintainedCounts: Bool) {
@@ -134,8 +146,6 @@ struct PopulationTally {
     /// birth years on the day included (the edge years left out).
     struct Now {
         var counts: [String: Counts] = [:]
-        /// Everyone living anywhere in the county now.
-        var everyone = 0
 
         init(_ db: Database, _ selection: AreaSelection, _ edges: AgeEdges) throws {
             let wanted = Set(selection.areas.map { selection.groupKey($0.code) })
@@ -154,7 +164,6 @@ struct PopulationTally {
                 FROM population GROUP BY grid
                 """, arguments: [edges.year15, edges.year60]) {
                 let male: Int = row[1], female: Int = row[2]
-                everyone += male + female
                 guard let key = areaOfGrid[row[0]] else { continue }
                 counts[key, default: Counts()].male += male
                 counts[key, default: Counts()].female += female
