@@ -134,4 +134,31 @@ struct PopulationTests {
             try t.registry.pool.write { try $0.execute(sql: "UPDATE population SET people = -1 WHERE facet = 'born'") }
         }
     }
+
+    @Test("registry check finds a residence inserted behind the registry's back, and birthdays changed by hand")
+    func checkFindsResidenceInsertedByHand() throws {
+        let t = try TestRegistry()
+        try t.addAreas()
+        try t.addUnit("A")
+        try t.addUnit("B")
+        try t.moveIn(makeID(prefix: "341522", birth: "19900101", sequence: 1), "A", on: "2025-01-01")
+        try t.moveIn(makeID(prefix: "341522", birth: "19850101", sequence: 2), "B", on: "2025-01-01")
+        #expect(try t.registry.check().populationMismatches == 0)
+        // Someone with the file and sqlite3 opens a second residence row for the first person's
+        // unit by hand: no trigger counts a new residence (schema 10), so the check must.
+        try t.registry.pool.write { db in
+            try db.execute(sql: "UPDATE residence SET moved_out = '2025-06-01' WHERE unit = (SELECT id FROM unit WHERE unit_id = 'B')")
+            try db.execute(sql: """
+                INSERT INTO residence (resident, unit, moved_in)
+                SELECT resident, (SELECT id FROM unit WHERE unit_id = 'B'), '2025-06-02' FROM residence WHERE unit = (SELECT id FROM unit WHERE unit_id = 'B')
+                """)
+        }
+        #expect(try t.registry.check().populationMismatches > 0)
+        let fresh = try TestRegistry()
+        try fresh.addAreas()
+        try fresh.addUnit("A")
+        try fresh.moveIn(makeID(prefix: "341522", birth: "19900101", sequence: 1), "A", on: "2025-01-01")
+        try fresh.registry.pool.write { try $0.execute(sql: "UPDATE population_birthday SET born = '1990-01-02'") }
+        #expect(try fresh.registry.check().populationMismatches == 2)
+    }
 }
