@@ -46,16 +46,17 @@ public enum JSONWriter {
         }
     }
 
+    /// Whether `s` holds a quote, a backslash or a control character, which a JSON string
+    /// literal escapes; everything else is written as it is.
+    static func needsEscaping(_ s: String) -> Bool {
+        s.utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
+    }
+
     /// Appends `s` as a JSON string literal: quotes, backslashes and control characters escaped,
     /// everything else (Chinese text included) as UTF-8.
     public static func writeString(_ s: String, into out: inout String) {
         out += "\""
-        var needsEscape = false
-        for byte in s.utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C {
-            needsEscape = true
-            break
-        }
-        if !needsEscape {
+        if !needsEscaping(s) {
             out += s
         } else {
             for scalar in s.unicodeScalars {

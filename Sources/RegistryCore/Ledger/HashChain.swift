@@ -76,7 +76,7 @@ enum HashChain {
                 bytes.append(contentsOf: "null".utf8)
             case let .int(number):
                 bytes.append(contentsOf: String(number).utf8)
-            case let .string(text) where !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }):
+            case let .string(text) where !JSONWriter.needsEscaping(text):
                 bytes.append(0x22)
                 bytes.append(contentsOf: text.utf8)
                 bytes.append(0x22)

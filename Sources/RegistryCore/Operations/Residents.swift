@@ -97,7 +97,7 @@ public struct RegisterResident: RegistryRequest {
             person = ResidentRecord(idNumber: idNumber, idIndex: blindIndex, name: name,
                                     hukouCode: hukouCode ?? idNumber.divisionCode, phone: phone)
             try person.insert(context, idNumber: idNumber,
-                              sealed: ahead.map { ($0.idCipher, $0.phone != nil && $0.phone == phone ? $0.phoneCipher : nil) })
+                              sealed: ahead.map { ($0.idCipher, $0.phone == phone ? $0.phoneCipher : nil) })
         }
 
         let insert = try RawStatement(db, "INSERT INTO residence (resident, unit, moved_in) VALUES (?, ?, ?)")
