@@ -231,6 +231,105 @@ BEGIN
     ON CONFLICT (born, grid) DO UPDATE SET people = people + 1;
 END;
 
+-- The people living in each grid on the first day of each month (schema version 12): what
+-- `analysis.demographics` starts from for a day long past, adding only the residences that
+-- began or ended between the month's first day and the day (at a million residents a mid-
+-- history day read half a million residences, about a second). One row per month taken
+-- (`population_month_taken`: every month from the month of the earliest residence to the
+-- month of the latest write, without gaps), and per month, grid and facet:
+--   'sex'    'male' or 'female';
+--   'origin' a migrant's hukou province ('34'), as `population`;
+--   'age'    'young' for those born on or after the first day of the month 15 years
+--            before the next month (under 15 on every day of the month), 'old' for those
+--            born before the first day of the month 60 years before (60 or more on every
+--            day of it), and, for those born in one of those two months, the date of
+--            birth itself (their band on a day of the month turns on it); nothing for the
+--            others, 15 to 59 on every day of the month.
+-- A change dated before a month taken updates that month and every later one, in the
+-- change's own transaction: the triggers below, and for a new residence the registry
+-- (Sources/RegistryCore/Operations/PopulationMonths.swift, as for `population`). A change
+-- dated in the latest month or later touches no row. The months are built in one pass over
+-- the residences by a first import and by the migration, and `registry check` recounts them.
+CREATE TABLE population_month_taken (
+    month   TEXT PRIMARY KEY CHECK (date(month, 'start of month') IS month)
+) WITHOUT ROWID;
+CREATE TABLE population_month (
+    month   TEXT NOT NULL,
+    grid    TEXT NOT NULL,
+    facet   TEXT NOT NULL CHECK ((facet = 'sex' OR facet = 'origin' OR facet = 'age')),
+    value   TEXT NOT NULL,
+    people  INTEGER NOT NULL CHECK (people >= 0),
+    PRIMARY KEY (month, grid, facet, value)
+) WITHOUT ROWID;
+-- Each residence with what the counts need of it: the grid, the dates, the person's sex and
+-- date of birth, and for a migrant the hukou province (NULL otherwise; the migrant rule as
+-- in `population_share`).
+CREATE VIEW population_residence (residence, resident, grid, moved_in, moved_out, sex, birth_date, origin) AS
+    SELECT x.id, x.resident, u.grid, x.moved_in, x.moved_out, r.sex, r.birth_date,
+           CASE WHEN (CASE WHEN g.migrant_scope = 'subdistrict' AND length(r.hukou_code) > 6
+                THEN substr(r.hukou_code, 1, length(u.subdistrict)) <> u.subdistrict
+                ELSE substr(r.hukou_code, 1, 6) <> g.county_code END) THEN substr(r.hukou_code, 1, 2) END
+    FROM residence x JOIN unit u ON u.id = x.unit JOIN resident r ON r.id = x.resident JOIN registry g;
+-- What each residence adds to each month taken, had it lived there then: the one statement
+-- of the facets and the age bands of a month.
+CREATE VIEW population_month_facets (residence, resident, moved_in, moved_out, month, grid, facet, value) AS
+    SELECT * FROM (
+        SELECT p.residence, p.resident, p.moved_in, p.moved_out, m.month, p.grid, f.facet,
+               CASE f.facet WHEN 'sex' THEN p.sex WHEN 'origin' THEN p.origin
+               ELSE CASE WHEN p.birth_date >= date(m.month, '+1 month', '-15 years') THEN 'young'
+                         WHEN p.birth_date >= date(m.month, '-15 years') THEN p.birth_date
+                         WHEN p.birth_date >= date(m.month, '+1 month', '-60 years') THEN NULL
+                         WHEN p.birth_date >= date(m.month, '-60 years') THEN p.birth_date
+                         ELSE 'old' END END AS value
+        FROM population_residence p JOIN population_month_taken m
+        CROSS JOIN (SELECT 'sex' AS facet UNION ALL SELECT 'origin' UNION ALL SELECT 'age') f)
+    WHERE value IS NOT NULL;
+-- The rows of the months in which each residence was open on the first day.
+CREATE VIEW population_month_share (residence, resident, month, grid, facet, value) AS
+    SELECT residence, resident, month, grid, facet, value FROM population_month_facets
+    WHERE moved_in <= month AND (moved_out IS NULL OR moved_out > month);
+-- A residence closes (the one change the registry makes to a residence): it leaves the
+-- months from the day it closed on. Any other change to a residence's dates, unit or
+-- person takes all its rows away and adds them again.
+CREATE TRIGGER population_month_closed AFTER UPDATE OF moved_out ON residence
+WHEN OLD.moved_out IS NULL AND NEW.moved_out IS NOT NULL AND NEW.moved_in IS OLD.moved_in AND NEW.unit IS OLD.unit AND NEW.resident IS OLD.resident
+BEGIN
+    UPDATE population_month SET people = people - 1
+    WHERE (month, grid, facet, value) IN (SELECT month, grid, facet, value FROM population_month_facets
+                                          WHERE residence = NEW.id AND month >= NEW.moved_out AND month >= NEW.moved_in);
+END;
+CREATE TRIGGER population_month_leaving BEFORE UPDATE OF moved_in, moved_out, unit, resident ON residence
+WHEN NOT (OLD.moved_out IS NULL AND NEW.moved_out IS NOT NULL AND NEW.moved_in IS OLD.moved_in AND NEW.unit IS OLD.unit AND NEW.resident IS OLD.resident)
+BEGIN
+    UPDATE population_month SET people = people - 1
+    WHERE (month, grid, facet, value) IN (SELECT month, grid, facet, value FROM population_month_share WHERE residence = OLD.id);
+END;
+CREATE TRIGGER population_month_entering AFTER UPDATE OF moved_in, moved_out, unit, resident ON residence
+WHEN NOT (OLD.moved_out IS NULL AND NEW.moved_out IS NOT NULL AND NEW.moved_in IS OLD.moved_in AND NEW.unit IS OLD.unit AND NEW.resident IS OLD.resident)
+BEGIN
+    INSERT INTO population_month (month, grid, facet, value, people)
+    SELECT month, grid, facet, value, 1 FROM population_month_share WHERE residence = NEW.id
+    ON CONFLICT (month, grid, facet, value) DO UPDATE SET people = people + 1;
+END;
+CREATE TRIGGER population_month_removed BEFORE DELETE ON residence
+BEGIN
+    UPDATE population_month SET people = people - 1
+    WHERE (month, grid, facet, value) IN (SELECT month, grid, facet, value FROM population_month_share WHERE residence = OLD.id);
+END;
+CREATE TRIGGER population_month_profile_leaving BEFORE UPDATE OF sex, birth_date, hukou_code ON resident
+WHEN OLD.sex IS NOT NEW.sex OR OLD.birth_date IS NOT NEW.birth_date OR OLD.hukou_code IS NOT NEW.hukou_code
+BEGIN
+    UPDATE population_month SET people = people - 1
+    WHERE (month, grid, facet, value) IN (SELECT month, grid, facet, value FROM population_month_share WHERE resident = OLD.id);
+END;
+CREATE TRIGGER population_month_profile_changed AFTER UPDATE OF sex, birth_date, hukou_code ON resident
+WHEN OLD.sex IS NOT NEW.sex OR OLD.birth_date IS NOT NEW.birth_date OR OLD.hukou_code IS NOT NEW.hukou_code
+BEGIN
+    INSERT INTO population_month (month, grid, facet, value, people)
+    SELECT month, grid, facet, value, 1 FROM population_month_share WHERE resident = NEW.id
+    ON CONFLICT (month, grid, facet, value) DO UPDATE SET people = people + 1;
+END;
+
 CREATE TABLE household (
     id          INTEGER PRIMARY KEY,
     unit        INTEGER NOT NULL REFERENCES unit(id)

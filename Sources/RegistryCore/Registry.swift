@@ -281,6 +281,9 @@ public final class Registry: Sendable {
                 try pool.writeWithoutTransaction { db in try db.inTransaction(.immediate) {
                     let group = Group(registry: self, db: db, principal: principal, today: .today(), now: Timestamp.now(),
                                       isolation: isolation, state: state)
+                    // A month begun since the last write is taken first (one index lookup
+                    // otherwise): its counts are those before this group's changes.
+                    try PopulationMonths.extend(db, through: group.today)
                     do throws(RegistryError) {
                         output = .success(try body(group))
                         return state.replayNeeded ? .rollback : .commit

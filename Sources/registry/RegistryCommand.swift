@@ -12,7 +12,7 @@ struct RegistryCommand: ParsableCommand {
             InitCommand.self, SeedCommand.self, DemoCommand.self, ServeCommand.self,
             AreaCommand.self, UnitCommand.self, HouseholdCommand.self, ResidentCommand.self,
             MetricsCommand.self, AnalysisCommand.self, LedgerCommand.self, AuditCommand.self,
-            ImportCommand.self, GenerateCommand.self, CheckCommand.self, BackupCommand.self,
+            ImportCommand.self, GenerateCommand.self, CheckCommand.self, RecountCommand.self, BackupCommand.self,
             UserCommand.self, TokenCommand.self, WorklistCommand.self,
         ])
 }

@@ -226,6 +226,7 @@ struct EncryptionTests {
         #expect(resident.map { $0.split(separator: " ").prefix(3).joined(separator: " ") } == [
             "CREATE TABLE resident", "CREATE INDEX resident_name",
             "CREATE TRIGGER population_profile_leaving", "CREATE TRIGGER population_profile_changed",
+            "CREATE TRIGGER population_month_profile_leaving", "CREATE TRIGGER population_month_profile_changed",
         ])
         #expect(resident[0].hasPrefix("CREATE TABLE resident ("))
         #expect(resident[3].hasSuffix("END;\n"), "a trigger's statement runs to its END")

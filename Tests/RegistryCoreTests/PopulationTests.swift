@@ -29,7 +29,10 @@ struct PopulationTests {
         // Days as offsets from 2018-01-01, moving forward so every change is after the last.
         let start = CivilDate("2018-01-01")!
         var day = 0
-        for _ in 0..<260 {
+        for step in 0..<260 {
+            // The months are built (from 2018-01 to today's) after the first change: every
+            // later one is dated before the latest month, and updates the months since.
+            if step == 1 { _ = try t.registry.recountPopulation(operator: "test") }
             day += 1 + rng.below(12)
             let date = start.adding(days: day).description
             let p = rng.below(people.count)
@@ -61,11 +64,12 @@ struct PopulationTests {
         return days.filter { $0.description >= "2017-01-01" && $0.description <= "2026-12-31" }
     }
 
-    @Test("on every day and at every level, the maintained counts less the changes since equal a scan", arguments: [MigrantScope.county, .subdistrict])
+    @Test("on every day and at every level, the counts now less the changes since, and a month's counts plus the changes in between, equal a scan",
+          arguments: [MigrantScope.county, .subdistrict])
     func maintainedEqualsScan(scope: MigrantScope) throws {
         let (t, births) = try shuffledCounty(scope: scope, seed: scope == .county ? 7 : 11)
         let settings = t.registry.settings
-        var compared = 0, living = 0
+        var compared = 0, fromMonths = 0, living = 0
         try t.registry.read { db in
             for level in [AreaLevel.county, .subdistrict, .community, .grid] {
                 for parent in [nil, "411525003", "411525003001"] as [String?] {
@@ -74,25 +78,102 @@ struct PopulationTests {
                         let maintained = try PopulationTally.maintained(db, selection, on: day, settings: settings)
                         let scanned = try PopulationTally.scanned(db, selection, on: day, settings: settings)
                         #expect(maintained.byArea == scanned.byArea, "\(level) under \(parent ?? "-") on \(day)")
+                        if let month = try PopulationTally.fromMonth(db, selection, on: day, settings: settings) {
+                            #expect(month.byArea == scanned.byArea, "from the month: \(level) under \(parent ?? "-") on \(day)")
+                            fromMonths += 1
+                        }
                         compared += 1
                         living += scanned.byArea.values.reduce(0) { $0 + $1.residents }
                     }
                 }
             }
+            #expect(try Self.monthRowsDifferingFromViews(db) == 0)
         }
         #expect(compared > 200)
+        #expect(fromMonths > compared * 3 / 4, "the days after the first month taken start from a month")
         #expect(living > 1000, "the comparison saw people living there")
         #expect(try t.registry.check().populationMismatches == 0)
     }
 
-    @Test("analysis.demographics answers from the maintained counts on a recent day, and from a scan long before")
+    /// The `population_month` rows that the schema's definition (`population_month_share`,
+    /// grouped) gives otherwise, or the other way round.
+    static func monthRowsDifferingFromViews(_ db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: """
+            WITH kept AS (SELECT month, grid, facet, value, people FROM population_month WHERE people > 0),
+                 defined AS (SELECT month, grid, facet, value, count(*) AS people FROM population_month_share GROUP BY 1, 2, 3, 4)
+            SELECT (SELECT count(*) FROM (SELECT * FROM kept EXCEPT SELECT * FROM defined))
+                 + (SELECT count(*) FROM (SELECT * FROM defined EXCEPT SELECT * FROM kept))
+            """) ?? -1
+    }
+
+    @Test("analysis.demographics starts from the day's month on any day after the first month taken, and scans before it")
     func chosenWay() throws {
         let (t, _) = try shuffledCounty(scope: .county, seed: 3)
         try t.registry.read { db in
             let selection = try AreaSelection(db, level: .grid, parent: nil)
-            #expect(try PopulationTally(db, selection, on: CivilDate("2026-10-01")!, settings: t.registry.settings).usedMaintainedCounts)
-            #expect(try !PopulationTally(db, selection, on: CivilDate("2018-02-01")!, settings: t.registry.settings).usedMaintainedCounts)
+            let first = try #require(try String.fetchOne(db, sql: "SELECT min(month) FROM population_month_taken"))
+            #expect(first == "2018-01-01")
+            for day in ["2018-02-01", "2020-06-15", "2026-10-01"] {
+                #expect(try PopulationTally(db, selection, on: CivilDate(day)!, settings: t.registry.settings).way == .month, "\(day)")
+            }
+            #expect(try PopulationTally(db, selection, on: CivilDate("2017-12-31")!, settings: t.registry.settings).way == .scan)
         }
+    }
+
+    @Test("the months follow backdated registrations, move-outs, transfers and hukou changes, and a new month is taken from the counts now")
+    func monthsFollowBackdatedChanges() throws {
+        let t = try TestRegistry()
+        try t.addAreas()
+        try t.addUnit("A")
+        try t.addUnit("B", grid: "411525001001001")
+        let a = makeID(prefix: "341522", birth: "20100315", sequence: 1)
+        let b = makeID(prefix: "411525", birth: "19650310", sequence: 2)
+        try t.moveIn(a, "A", on: "2024-01-10", extra: #","hukouCode":"341522""#)
+        // The months 2024-01 … today's are built from the residences.
+        #expect(try t.registry.recountPopulation(operator: "test") > 20)
+        try t.moveIn(b, "A", on: "2024-02-01")
+        func months() throws -> [String] {
+            try t.registry.read { db in
+                #expect(try Self.monthRowsDifferingFromViews(db) == 0)
+                return try Row.fetchAll(db, sql: """
+                    SELECT month, grid, facet, value, people FROM population_month
+                    WHERE month IN ('2024-02-01', '2025-03-01', '2025-04-01') AND people > 0 ORDER BY 1, 2, 3, 4
+                    """).map { "\($0[0] as String) \(($0[1] as String).dropFirst(6)) \($0[2] as String) \($0[3] as String) \($0[4] as Int)" }
+            }
+        }
+        // a (born 2010-03-15) is under 15 until March 2025, whose rows hold her date of
+        // birth; b (born 1965-03-10) reaches 60 in March 2025.
+        #expect(try months() == [
+            "2024-02-01 003001001 age young 1", "2024-02-01 003001001 origin 34 1",
+            "2024-02-01 003001001 sex female 1", "2024-02-01 003001001 sex male 1",
+            "2025-03-01 003001001 age 1965-03-10 1", "2025-03-01 003001001 age 2010-03-15 1", "2025-03-01 003001001 origin 34 1",
+            "2025-03-01 003001001 sex female 1", "2025-03-01 003001001 sex male 1",
+            "2025-04-01 003001001 age old 1", "2025-04-01 003001001 origin 34 1",
+            "2025-04-01 003001001 sex female 1", "2025-04-01 003001001 sex male 1",
+        ])
+        // A transfer dated back into 2025: a leaves A's grid on 2025-03-20 for B's, with a
+        // new hukou (no longer a migrant, in every month); b moves out on 2025-03-01 itself.
+        try t.moveIn(a, "B", on: "2025-03-20", extra: ##","hukouCode":"411525","transfer":true"##)
+        try t.ok("resident.moveOut", #"{"idNumber":"\#(b)","date":"2025-03-01"}"#)
+        #expect(try months() == [
+            "2024-02-01 003001001 age young 1", "2024-02-01 003001001 sex female 1", "2024-02-01 003001001 sex male 1",
+            "2025-03-01 003001001 age 2010-03-15 1", "2025-03-01 003001001 sex male 1",
+            "2025-04-01 001001001 sex male 1",
+        ])
+        // Months taken from the counts now (as at the first write of a new month) equal the
+        // same months built from the residences; among the people, two born on the first
+        // day of an edge month (2010-03-01 for March 2025, 1965-04-01 for April 2025).
+        try t.moveIn(makeID(prefix: "411525", birth: "20100301", sequence: 3), "B", on: "2024-03-01")
+        try t.moveIn(makeID(prefix: "341522", birth: "19650401", sequence: 4), "B", on: "2024-03-01")
+        let query = "SELECT * FROM population_month WHERE month >= '2025-01-01' AND people > 0 ORDER BY 1, 2, 3, 4"
+        let built = try t.registry.read { try Row.fetchAll($0, sql: query) }
+        try t.registry.pool.write { db in
+            try db.execute(sql: "DELETE FROM population_month WHERE month >= '2025-01-01'; DELETE FROM population_month_taken WHERE month >= '2025-01-01'")
+            try PopulationMonths.extend(db, through: .today())
+        }
+        #expect(try t.registry.read { try Row.fetchAll($0, sql: query) } == built)
+        #expect(built.count > 40)
+        #expect(try t.registry.check().populationMismatches == 0)
     }
 
     @Test("the triggers keep the counts through a transfer, a move-out and a hukou change")
@@ -132,6 +213,31 @@ struct PopulationTests {
         #expect(!report.isSound)
         #expect(throws: DatabaseError.self) {
             try t.registry.pool.write { try $0.execute(sql: "UPDATE population SET people = -1 WHERE facet = 'born'") }
+        }
+        try t.registry.pool.write { try $0.execute(sql: "UPDATE population SET people = people - 1 WHERE facet = 'sex'") }
+        #expect(try t.registry.check().isSound)
+    }
+
+    @Test("registry check finds a month's counts changed by hand, and a month taken out")
+    func checkFindsMonthsTampering() throws {
+        let t = try TestRegistry()
+        try t.addAreas()
+        try t.addUnit("A")
+        try t.moveIn(makeID(prefix: "341522", birth: "19900101", sequence: 1), "A", on: "2025-01-01")
+        #expect(try t.registry.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM population_month_taken") ?? 0 } == 0,
+                "no month is taken by a write before they are built")
+        _ = try t.registry.recountPopulation(operator: "test")
+        try t.moveIn(makeID(prefix: "341522", birth: "19850101", sequence: 2), "A", on: "2025-01-02")
+        #expect(try t.registry.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM population_month_taken") ?? 0 } > 10)
+        #expect(try t.registry.check().isSound)
+        try t.registry.pool.write { try $0.execute(sql: "UPDATE population_month SET people = people + 1 WHERE month = '2025-06-01' AND facet = 'sex'") }
+        #expect(try t.registry.check().populationMismatches == 1)
+        try t.registry.pool.write { try $0.execute(sql: "UPDATE population_month SET people = people - 1 WHERE month = '2025-06-01' AND facet = 'sex'") }
+        #expect(try t.registry.check().isSound)
+        try t.registry.pool.write { try $0.execute(sql: "DELETE FROM population_month_taken WHERE month = '2025-07-01'") }
+        #expect(try t.registry.check().populationMismatches == 1)
+        #expect(throws: DatabaseError.self) {
+            try t.registry.pool.write { try $0.execute(sql: "UPDATE population_month SET people = -1 WHERE facet = 'sex'") }
         }
     }
 

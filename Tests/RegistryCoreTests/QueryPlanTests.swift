@@ -104,7 +104,8 @@ struct QueryPlanTests {
         var checked = 0
         for (method, params) in calls {
             for sql in try statements(t, method, params) {
-                let full = try scans(t, sql).filter { !$0.contains("area") && !$0.contains("registry") }
+                // (`g` is the one-row registry table, `f` the three facets of the months' view.)
+                let full = try scans(t, sql).filter { !$0.contains("area") && !$0.contains("registry") && $0 != "SCAN g" && $0 != "SCAN f" }
                 #expect(full.isEmpty, "\(method): \(sql) → \(full)")
                 checked += 1
             }
@@ -196,23 +197,50 @@ extension QueryPlanTests {
             let scanned = try plan(t, sql).filter { $0.hasPrefix("SCAN ") }
             #expect(scanned.isEmpty, "\(sql): \(scanned)")
         }
-        // What analysis.demographics runs on a day.
+        // And the months' triggers: one residence's or one person's rows, months by key.
+        for sql in ["SELECT month, grid, facet, value FROM population_month_share WHERE residence = ?",
+                    "SELECT month, grid, facet, value FROM population_month_share WHERE resident = ?",
+                    "SELECT month, grid, facet, value FROM population_month_facets WHERE residence = ? AND month >= ? AND month >= ?"] {
+            let scanned = try plan(t, sql).filter { $0.hasPrefix("SCAN ") && !["SCAN g", "SCAN f", "SCAN CONSTANT ROW"].contains($0) }
+            #expect(scanned.isEmpty, "\(sql): \(scanned)")
+            #expect(try plan(t, sql).contains { $0.contains("SEARCH m USING PRIMARY KEY (month>?)") }, "\(sql)")
+        }
+        // What analysis.demographics runs on a day: the day's month by its key, and the
+        // residences begun or ended since its first day by the two date indexes.
         try t.addUnit("U1")
         try t.moveIn(makeID(), "U1", on: "2025-02-01")
+        _ = try t.registry.recountPopulation(operator: "test")
         var plans: [String] = []
         for sql in try statements(t, "analysis.demographics", #"{"level":"grid","asOf":"2025-06-30"}"#) {
             plans += try plan(t, sql)
         }
-        #expect(plans.contains { $0.contains("USING COVERING INDEX residence_dates (moved_out=? AND moved_in>?)") }, "\(plans)")
+        #expect(plans.contains("SEARCH population_month USING PRIMARY KEY (month=?)"), "\(plans)")
+        #expect(plans.contains { $0.contains("INDEX residence_moved_in (moved_in>? AND moved_in<?)") }, "\(plans)")
+        #expect(plans.contains { $0.contains("INDEX residence_dates (moved_out>? AND moved_out<?)") }, "\(plans)")
+        let whole = plans.filter { $0.hasPrefix("SCAN ") && $0 != "SCAN CONSTANT ROW" && !$0.hasPrefix("SCAN (subquery") }
+            .filter { !$0.contains("area") }
+        #expect(whole.isEmpty, "\(whole)")
+        // The counts now taken back to a day (what a day in the latest month may use).
+        let collected = SQLCollector()
+        try t.registry.read { db in
+            db.trace(options: .statement) { event in
+                if case let .statement(statement) = event { collected.add(statement.sql) }
+            }
+            _ = try PopulationTally.maintained(db, try AreaSelection(db, level: .grid, parent: nil), on: CivilDate("2025-06-30")!,
+                                               settings: t.registry.settings)
+            db.trace(options: .statement, nil)
+        }
+        plans = try collected.sql.flatMap { try plan(t, $0) }
+        #expect(plans.contains { $0.contains("INDEX residence_dates (moved_out=? AND moved_in>?)") }, "\(plans)")
         #expect(plans.contains { $0.contains("USING COVERING INDEX residence_dates (moved_out>?)") || $0.contains("USING INDEX residence_dates (moved_out>?)") }, "\(plans)")
         // The edge years' people: two ranges of the birthdays' key, never the whole table.
         #expect(plans.filter { $0.contains("SEARCH population_birthday USING PRIMARY KEY (born>? AND born<?)") }.count == 2, "\(plans)")
         #expect(!plans.contains { $0.hasPrefix("SCAN population_birthday") }, "\(plans)")
         // No residence is read whole: only the small population table, the areas, and the
         // rows the union of the two birthday ranges gave (`subquery`) are.
-        let whole = plans.filter { $0.hasPrefix("SCAN ") && $0 != "SCAN CONSTANT ROW" && !$0.hasPrefix("SCAN (subquery") }
+        let wholeNow = plans.filter { $0.hasPrefix("SCAN ") && $0 != "SCAN CONSTANT ROW" && !$0.hasPrefix("SCAN (subquery") }
             .filter { !$0.contains("population") && !$0.contains("area") }
-        #expect(whole.isEmpty, "\(whole)")
+        #expect(wholeNow.isEmpty, "\(wholeNow)")
     }
 }
 

@@ -67,6 +67,7 @@ struct BulkResidentLoad {
                 let importStart = try ImportRun.start(in: group)
                 let deferred = try DeferredSchema.drop(CSVImport.deferredIndexes[.residents] ?? [], in: group)
                 let counts = try SuspendedPopulationCounts.suspendIfNobodyLives(in: group)
+                let months = counts != nil ? nil : try storageErrors { try PopulationMonths.Batch(group.db) }
                 // One transaction of any size spills dirty pages to the WAL anyway: the
                 // requests' 40 MiB page cache would only add to the import's peak memory.
                 let done = try storageErrors {
@@ -75,7 +76,7 @@ struct BulkResidentLoad {
                         var lastReport = started
                         while let batches = queue.takeAll() {
                             for row in batches.joined() {
-                                try write(row, columnIndex: columnIndex, countsSuspended: counts != nil, in: group)
+                                try write(row, columnIndex: columnIndex, months: months, in: group)
                                 done += 1
                             }
                             if let progress {
@@ -90,6 +91,7 @@ struct BulkResidentLoad {
                     }
                 }
                 try counts?.resume(in: group)
+                try storageErrors { try months?.finish(group.db, through: group.today) }
                 try deferred.rebuild(in: group)
                 try ImportRun.finish(.residents, since: importStart, in: group)
                 return done
@@ -108,9 +110,10 @@ struct BulkResidentLoad {
         """
     private static let insertResidence = "INSERT INTO residence (resident, unit, moved_in, moved_out) VALUES (?, ?, ?, ?)"
 
-    /// - Parameter countsSuspended: the population is recounted at the end (a first load), so
-    ///   new residences are not counted one by one.
-    private func write(_ row: Staged, columnIndex: [String: Int], countsSuspended: Bool, in group: Registry.Group) throws(RegistryError) {
+    /// - Parameter months: how the months' counts follow the new residences; `nil` when the
+    ///   population is recounted at the end (a first load), so new residences are not
+    ///   counted one by one.
+    private func write(_ row: Staged, columnIndex: [String: Int], months: PopulationMonths.Batch?, in group: Registry.Group) throws(RegistryError) {
         switch row {
         case .unusable:
             throw Self.fallback
@@ -149,8 +152,10 @@ struct BulkResidentLoad {
                 residence.bind(3, new.movedIn.description)
                 residence.bind(4, new.movedOut?.description)
                 try residence.run()
-                if new.movedOut == nil && !countsSuspended {
-                    try PopulationShare.add(person: person, unit: unit, settings: context.settings, db)
+                let residenceId = db.lastInsertedRowID
+                if let months {
+                    if new.movedOut == nil { try PopulationShare.add(person: person, unit: unit, settings: context.settings, db) }
+                    try months.add(residence: residenceId, movedIn: new.movedIn.description, db)
                 }
                 try LedgerEvent.person(.moveIn, person, at: unit, on: new.movedIn, settings: context.settings).append(in: context)
                 if let movedOut = new.movedOut {

@@ -26,9 +26,15 @@ struct SuspendedPopulationCounts {
         return SuspendedPopulationCounts(triggers: try DeferredSchema.drop(names, in: group))
     }
 
-    /// Counts everyone living now from the residences, and puts the triggers back.
+    /// Counts everyone living now and on each month's first day from the residences, and
+    /// puts the triggers back.
     func resume(in group: Registry.Group) throws(RegistryError) {
-        try storageErrors { try group.db.withPageCache { try group.db.execute(sql: PopulationTally.recount + PopulationTally.recountBirthdays) } }
+        try storageErrors {
+            try group.db.withPageCache {
+                try group.db.execute(sql: PopulationTally.recount + PopulationTally.recountBirthdays)
+                try PopulationMonths.rebuild(group.db, through: group.today)
+            }
+        }
         try triggers.rebuild(in: group)
     }
 }

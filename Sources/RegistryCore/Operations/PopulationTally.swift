@@ -3,7 +3,11 @@ import GRDB
 /// The people living in each area of a selection on a day: the counts behind
 /// `analysis.demographics`.
 ///
-/// Two ways to the same numbers:
+/// Three ways to the same numbers:
+/// - ``fromMonth(_:_:on:settings:)`` starts from the people living on the first day of the
+///   day's month (`population_month`, schema version 12; ``PopulationMonths``), and adds the
+///   residences that began between that day and the day, less those that ended. Its cost
+///   is one month's rows and at most a month's changes, on any day of the history.
 /// - ``maintained(_:_:on:settings:)`` starts from the `population` table, which is kept for
 ///   *now* (every open residence, by grid: sex, year of birth, a migrant's province), with
 ///   the two birth years in which an age band turns on the day read by date of birth from
@@ -11,8 +15,8 @@ import GRDB
 ///   ones that began later, closed ones that ended later), each in its band on the day. Its
 ///   cost grows with the changes since the day, not with the population.
 /// - ``scanned(_:_:on:settings:)`` reads every residence begun by the day. It is the
-///   reference the tests hold the first to, and what a day early in the history uses, when
-///   fewer residences had begun by then than changed since.
+///   reference the tests hold the others to, and what a day before the first month taken
+///   uses.
 struct PopulationTally {
     /// People, migrants, sexes, age bands (0–14, 15–59, 60+ in whole years on the day) and
     /// migrants by the province of their hukou code.
@@ -86,15 +90,24 @@ struct PopulationTally {
 
     /// Counts by ``AreaSelection/groupKey(_:)``; areas with nobody are absent.
     var byArea: [String: Counts]
-    /// Whether the counts came from the maintained table (for tests and benchmarks).
-    var usedMaintainedCounts: Bool
+    /// Where the counts started from (for tests and benchmarks).
+    enum Way: String { case month, now, scan }
+    var way: Way
 
-    /// The counts on `day`, by whichever way reads less: the residences changed since the
-    /// day (the maintained counts), or the residences begun by it (the scan, through the
-    /// move-in index), each weighed by ``scanWeight``. A day early in the registry's history
-    /// is a scan of the few residences of the time; a recent day, the few changes since.
+    /// The counts on `day`, by whichever way reads fewest residences: those that began or
+    /// ended between the first day of the month and the day (from the month's counts), those
+    /// changed since the day (from the counts now), or those begun by it (the scan, weighed by
+    /// ``scanWeight``). Almost always the month's; the counts now can win on the last days,
+    /// the scan before the first month taken.
     init(_ db: Database, _ selection: AreaSelection, on day: CivilDate, settings: RegistrySettings) throws {
         let edges = AgeEdges(day)
+        let month = try String.fetchOne(db, sql: "SELECT max(month) FROM population_month_taken WHERE month <= ?", arguments: [edges.day])
+        let sinceMonth = try month.map { month in
+            try Int.fetchOne(db, sql: """
+                SELECT (SELECT count(*) FROM residence WHERE moved_in > ? AND moved_in <= ?)
+                     + (SELECT count(*) FROM residence WHERE moved_out > ? AND moved_out <= ?)
+                """, arguments: [month, edges.day, month, edges.day]) ?? 0
+        }
         let changed = try Int.fetchOne(db, sql: """
             SELECT (SELECT count(*) FROM residence WHERE moved_out IS NULL AND moved_in > ?)
                  + (SELECT count(*) FROM residence WHERE moved_out > ? AND +moved_in <= ?)
@@ -104,7 +117,9 @@ struct PopulationTally {
         let begun = try Int.fetchOne(db, sql: """
             SELECT coalesce((SELECT max(id) FROM residence), 0) - (SELECT count(*) FROM residence WHERE moved_in > ?)
             """, arguments: [edges.day]) ?? 0
-        if changed <= Self.scanWeight * begun {
+        if let month, let sinceMonth, sinceMonth <= changed, sinceMonth <= Self.scanWeight * begun {
+            self = try Self.fromMonth(db, selection, edges, month: month, settings: settings)
+        } else if changed <= Self.scanWeight * begun {
             self = try Self.maintained(db, selection, edges, from: Now(db, selection, edges), settings: settings)
         } else {
             self = try Self.scanned(db, selection, on: day, settings: settings)
@@ -117,7 +132,7 @@ struct PopulationTally {
     static let scanWeight = 1
 
     /// Keeps only the selection's areas with someone living there, and origins with someone from there.
-    private init(byArea: [String: Counts], of selection: AreaSelection, usedMaintainedCounts: Bool) {
+    private init(byArea: [String: Counts], of selection: AreaSelection, way: Way) {
         let wanted = Set(selection.areas.map { selection.groupKey($0.code) })
         self.byArea = byArea.filter { wanted.contains($0.key) }.compactMapValues { counts in
             guard counts.residents != 0 else { return nil }
@@ -125,7 +140,7 @@ struct PopulationTally {
             counts.origins = counts.origins.filter { $0.value != 0 }
             return counts
         }
-        self.usedMaintainedCounts = usedMaintainedCounts
+        self.way = way
     }
 
     /// The days on which the age bands turn: born after ``under15`` is under 15 on the day,
@@ -164,12 +179,7 @@ struct PopulationTally {
         var counts: [String: Counts] = [:]
 
         init(_ db: Database, _ selection: AreaSelection, _ edges: AgeEdges) throws {
-            let wanted = Set(selection.areas.map { selection.groupKey($0.code) })
-            var areaOfGrid: [String: String] = [:]
-            for row in try db.cachedRows(sql: "SELECT code, community, subdistrict FROM area WHERE level = 'grid'") {
-                let key = selection.groupKey(grid: row[0], community: row[1], subdistrict: row[2])
-                if wanted.contains(key) { areaOfGrid[row[0]] = key }
-            }
+            let areaOfGrid = try PopulationTally.areaOfGrid(db, selection)
             // One pass over `population` in its key order, grid by grid.
             for row in try db.cachedRows(sql: """
                 SELECT grid,
@@ -215,33 +225,104 @@ struct PopulationTally {
         var counts = now.counts
         // Open residences that began after the day are taken away, closed ones that ended
         // after it (and began by it) are put back.
-        let migrant = settings.migrantSQL(hukou: "r.hukou_code", subdistrict: "u.subdistrict")
-        var arguments: StatementArguments = [edges.day, edges.day, edges.day]
-        arguments += selection.unitCondition.arguments
         // `+moved_in`: the closed residences are found by when they ended (`residence_dates`),
         // never through the move-in index, which would read every residence begun by the day
         // (measured: 0.10 s instead of 0.001 s at 1M for the last day, 0.35 s instead of
         // 0.27 s for a day 15 months back).
-        // Read row by row: a day long past differs by hundreds of thousands of residences,
-        // which must not all be held in memory (summing them in SQL first sorts them all:
-        // measured twice as slow).
-        let changes = try RawStatement(db, """
+        try apply("""
+            SELECT unit, resident, -1 AS sign FROM residence WHERE moved_out IS NULL AND moved_in > ?
+            UNION ALL
+            SELECT unit, resident, 1 FROM residence WHERE moved_out > ? AND +moved_in <= ?
+            """, arguments: [edges.day, edges.day, edges.day], to: &counts, db, selection, edges, settings: settings)
+        return PopulationTally(byArea: counts, of: selection, way: .now)
+    }
+
+    /// The people living on the first day of `day`'s month, or of the latest month taken
+    /// before it, with the residences that began after that first day and by the day added
+    /// and those that ended in between taken away.
+    static func fromMonth(_ db: Database, _ selection: AreaSelection, on day: CivilDate, settings: RegistrySettings) throws -> PopulationTally? {
+        let edges = AgeEdges(day)
+        guard let month = try String.fetchOne(db, sql: "SELECT max(month) FROM population_month_taken WHERE month <= ?",
+                                              arguments: [edges.day]) else { return nil }
+        return try fromMonth(db, selection, edges, month: month, settings: settings)
+    }
+
+    private static func fromMonth(_ db: Database, _ selection: AreaSelection, _ edges: AgeEdges, month: String,
+                                  settings: RegistrySettings) throws -> PopulationTally {
+        let areaOfGrid = try Self.areaOfGrid(db, selection)
+        var counts: [String: Counts] = [:]
+        // The month's rows in key order, grid by grid; the band of a date of birth (the two
+        // edge months) decided by the day.
+        let under15 = Array(edges.under15.utf8), over60 = Array(edges.over60.utf8)
+        let young = Array("young".utf8), old = Array("old".utf8), male = Array("male".utf8)
+        let rows = try RawStatement(db, "SELECT grid, facet, value, people FROM population_month WHERE month = ? AND people > 0")
+        rows.bind(1, month)
+        try rows.each { row in
+            guard let key = areaOfGrid[row.string(0)] else { return }
+            let people = Int(row.int64(3))
+            let value = row.bytes(2)
+            switch row.bytes(1).first {
+            case UInt8(ascii: "s"):
+                let isMale = value.elementsEqual(male)
+                counts[key, default: Counts()].add(people: people, male: isMale ? people : 0, female: isMale ? 0 : people,
+                                                   children: 0, elderly: 0, migrantsFrom: nil)
+            case UInt8(ascii: "o"):
+                counts[key, default: Counts()].migrants += people
+                counts[key, default: Counts()].origins[row.string(2), default: 0] += people
+            default:
+                // 'young', 'old', or a date of birth (digits sort before letters: the words first).
+                if value.elementsEqual(young) {
+                    counts[key, default: Counts()].children += people
+                } else if value.elementsEqual(old) {
+                    counts[key, default: Counts()].elderly += people
+                } else if under15.lexicographicallyPrecedes(value) {
+                    counts[key, default: Counts()].children += people
+                } else if !over60.lexicographicallyPrecedes(value) {
+                    counts[key, default: Counts()].elderly += people
+                }
+            }
+        }
+        try apply("""
+            SELECT unit, resident, 1 AS sign FROM residence WHERE moved_in > ? AND moved_in <= ?
+            UNION ALL
+            SELECT unit, resident, -1 FROM residence WHERE moved_out > ? AND moved_out <= ?
+            """, arguments: [month, edges.day, month, edges.day], to: &counts, db, selection, edges, settings: settings)
+        return PopulationTally(byArea: counts, of: selection, way: .month)
+    }
+
+    /// The area (``AreaSelection/groupKey(_:)``) of each grid in the selection.
+    private static func areaOfGrid(_ db: Database, _ selection: AreaSelection) throws -> [String: String] {
+        let wanted = Set(selection.areas.map { selection.groupKey($0.code) })
+        var areaOfGrid: [String: String] = [:]
+        for row in try db.cachedRows(sql: "SELECT code, community, subdistrict FROM area WHERE level = 'grid'") {
+            let key = selection.groupKey(grid: row[0], community: row[1], subdistrict: row[2])
+            if wanted.contains(key) { areaOfGrid[row[0]] = key }
+        }
+        return areaOfGrid
+    }
+
+    /// Adds to `counts` the residences `changes` selects (`unit`, `resident`, `sign`: +1 to
+    /// count one in, -1 to take one out), each in its band on the day of `edges`.
+    ///
+    /// Read row by row: a day long past differs by hundreds of thousands of residences,
+    /// which must not all be held in memory (summing them in SQL first sorts them all:
+    /// measured twice as slow). Columns are read from SQLite's own buffers, each area's
+    /// counts changed in place: measured 0.56 → 0.50 s for a day 15 months back at 1M.
+    private static func apply(_ changes: String, arguments: StatementArguments, to counts: inout [String: Counts],
+                              _ db: Database, _ selection: AreaSelection, _ edges: AgeEdges, settings: RegistrySettings) throws {
+        let migrant = settings.migrantSQL(hukou: "r.hukou_code", subdistrict: "u.subdistrict")
+        let rows = try RawStatement(db, """
             SELECT \(selection.groupColumn), r.sex, r.birth_date, \(migrant), substr(r.hukou_code, 1, 2), x.sign
-            FROM (SELECT unit, resident, -1 AS sign FROM residence WHERE moved_out IS NULL AND moved_in > ?
-                  UNION ALL
-                  SELECT unit, resident, 1 FROM residence WHERE moved_out > ? AND +moved_in <= ?) x
+            FROM (\(changes)) x
             JOIN unit u ON u.id = x.unit JOIN resident r ON r.id = x.resident
             WHERE \(selection.unitCondition.sql)
-            """, arguments: arguments)
-        // Columns read from SQLite's own buffers, each area's counts changed in place:
-        // measured 0.56 → 0.50 s for a day 15 months back at 1M.
+            """, arguments: arguments + selection.unitCondition.arguments)
         let under15 = Array(edges.under15.utf8), over60 = Array(edges.over60.utf8), male = Array("male".utf8)
-        try changes.each { row in
+        try rows.each { row in
             let sign = Int(row.int64(5))
             let born = row.bytes(2)
             let isMale = row.bytes(1).elementsEqual(male)
-            // The band on the day, from the whole date of birth (edge years included: the
-            // counts now hold them by date, from `population_birthday`).
+            // The band on the day, from the whole date of birth.
             let child = under15.lexicographicallyPrecedes(born)
             let elder = !child && !over60.lexicographicallyPrecedes(born)
             counts[row.string(0), default: Counts()].add(
@@ -249,7 +330,6 @@ struct PopulationTally {
                 children: child ? sign : 0, elderly: elder ? sign : 0,
                 migrantsFrom: row.int64(3) != 0 ? row.string(4) : nil)
         }
-        return PopulationTally(byArea: counts, of: selection, usedMaintainedCounts: true)
     }
 
     /// Every residence read: the definition the maintained counts must agree with.
@@ -276,6 +356,6 @@ struct PopulationTally {
             counts[row[0], default: Counts()].add(people: row[2], male: row[3], female: row[4], children: row[5],
                                                   elderly: row[6], migrantsFrom: row[1])
         }
-        return PopulationTally(byArea: counts, of: selection, usedMaintainedCounts: false)
+        return PopulationTally(byArea: counts, of: selection, way: .scan)
     }
 }

@@ -9,7 +9,7 @@ import GRDB
 /// was. A database from a newer program is refused rather than guessed at.
 enum Migrations {
     /// The version that `schema.sql` describes.
-    static let current = 11
+    static let current = 12
 
     /// The ledger's chain as schema version 2 defined it: plain SHA-256 over the ID number
     /// in the clear.
@@ -116,8 +116,9 @@ enum Migrations {
         5: { db, _ in
             try db.withPageCache {
                 for name in ["population", "population_share", "residence", "resident", "unit"] {
-                    // (The triggers also keep step 11's birthdays: step 11 makes them.)
-                    try createMissing(SchemaText.statements(of: name).filter { !$0.contains("population_birthday") }, db)
+                    // (The triggers also keep step 11's birthdays and step 12's months: those
+                    // steps make them.)
+                    try createMissing(SchemaText.statements(of: name).filter { !$0.contains("population_birthday") && !$0.contains("population_month") }, db)
                 }
                 try db.execute(sql: PopulationTally.recount)
             }
@@ -223,7 +224,8 @@ enum Migrations {
         11: { db, _ in
             try db.withPageCache {
                 for table in ["residence", "resident"] {
-                    for statement in SchemaText.statements(of: table) where statement.hasPrefix("CREATE TRIGGER population_") {
+                    for statement in SchemaText.statements(of: table)
+                    where statement.hasPrefix("CREATE TRIGGER population_") && !statement.hasPrefix("CREATE TRIGGER population_month_") {
                         let name = statement.dropFirst("CREATE TRIGGER ".count).prefix { $0 != " " }
                         try db.execute(sql: "DROP TRIGGER IF EXISTS \(name)")
                         try db.execute(sql: statement)
@@ -233,6 +235,17 @@ enum Migrations {
                 try db.execute(sql: PopulationTally.recount + PopulationTally.recountBirthdays)
                 // The edge years' people were found through it; every registration paid for it.
                 try db.execute(sql: "DROP INDEX IF EXISTS resident_birth_date")
+            }
+        },
+        // 12: the people living on the first day of each month, kept by triggers of their
+        // own and built here in one pass over the residences.
+        12: { db, _ in
+            try db.withPageCache {
+                for name in ["population_month_taken", "population_month", "population_residence", "population_month_facets",
+                             "population_month_share", "residence", "resident"] {
+                    try createMissing(SchemaText.statements(of: name).filter { !$0.hasPrefix("CREATE TRIGGER ") || $0.contains("population_month") }, db)
+                }
+                try PopulationMonths.rebuild(db, through: .today())
             }
         },
     ]
@@ -330,7 +343,8 @@ enum Migrations {
             try db.execute(sql: "DROP \(row[0] as String) \(row[1] as String)")
         }
         try db.execute(sql: "ALTER TABLE \(table) RENAME TO \(old)")
-        for statement in SchemaText.statements(of: table) { try db.execute(sql: statement) }
+        // (Step 12 makes the triggers that keep its months, with their tables.)
+        for statement in SchemaText.statements(of: table) where !statement.contains("population_month") { try db.execute(sql: statement) }
         try db.execute(sql: copy)
         try db.execute(sql: "DROP TABLE \(old)")
     }

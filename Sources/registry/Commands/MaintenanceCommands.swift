@@ -29,6 +29,22 @@ struct CheckCommand: ParsableCommand {
     }
 }
 
+/// `registry recount`: the population counts made again from the residences.
+struct RecountCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recount", abstract: "Count the people living now and on the first day of each month again from the residences.",
+        discussion: "The repair for population counts that `registry check` finds wrong, and how a registry filled request by request (rather than by `registry import`) gets the monthly counts with which `analysis demographics` answers for any day quickly. Writers wait while it runs (about 10 s at a million residents).")
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let registry = try database.open()
+        let months = try refusals { () throws(RegistryError) in try registry.recountPopulation(operator: database.operatorName) }
+        let result = JSONValue.object([("months", .int(Int64(months)))])
+        emit(output.json ? JSONWriter.string(result) : ResultText.render(result))
+    }
+}
+
 /// `registry backup FILE`: an online, consistent copy.
 struct BackupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

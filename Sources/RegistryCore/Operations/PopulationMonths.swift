@@ -1,0 +1,275 @@
+import GRDB
+
+/// The people living in each grid on the first day of each month (`population_month`,
+/// schema version 12): where `analysis.demographics` starts for a day long past, so that it
+/// reads one month's rows and the residences that began or ended between that month's
+/// first day and the day, instead of every residence of the time.
+///
+/// Rows per month and grid: `sex` (`male`, `female`), `origin` (a migrant's hukou province),
+/// and `age`: `young` for the people under 15 on every day of the month, `old` for those 60
+/// or more on every day of it, and the date of birth itself for the people born in the two
+/// calendar months whose 15th and 60th birthdays fall in the month. The schema's views
+/// (`population_month_facets`, `population_month_share`) are the definition; ``Sweep``
+/// computes the same rows in one pass over the residences.
+///
+/// Kept in each change's transaction: the schema's triggers for closed, changed and removed
+/// residences and changed profiles, ``add(residence:movedIn:_:)`` for a new residence. A
+/// change dated in the latest month taken or later touches nothing: almost every
+/// registration. ``extend(_:through:)`` takes the months that began since the last write,
+/// ``rebuild(_:through:)`` all of them (a first import, the migration, `registry recount`).
+///
+/// ```swift
+/// try PopulationMonths.extend(db, through: .today())     // at the start of a write
+/// try insertResidence.run()
+/// try PopulationMonths.add(residence: db.lastInsertedRowID, movedIn: "2025-03-02", db)
+/// ```
+enum PopulationMonths {
+    /// The first day of `date`'s month.
+    static func start(of date: CivilDate) -> CivilDate {
+        CivilDate(year: date.year, month: date.month, day: 1)!
+    }
+
+    /// The latest month taken, or `nil` before any is.
+    static func latest(_ db: Database) throws -> CivilDate? {
+        try RawStatement(db, "SELECT max(month) FROM population_month_taken").first { $0.date(0) } ?? nil
+    }
+
+    private static let anyMonthFrom = "SELECT EXISTS (SELECT 1 FROM population_month_taken WHERE month >= ?)"
+    private static let addShares = """
+        INSERT INTO population_month (month, grid, facet, value, people)
+        SELECT month, grid, facet, value, 1 FROM population_month_share WHERE residence = ?
+        ON CONFLICT (month, grid, facet, value) DO UPDATE SET people = people + 1
+        """
+
+    /// Counts the residence just inserted as `id` in every month taken whose first day it was
+    /// open on; `movedIn` is its move-in date. One index lookup when it moved in after the
+    /// latest month's first day.
+    /// - Returns: whether any month was taken by then (and so counted it).
+    @discardableResult
+    static func add(residence id: Int64, movedIn: String, _ db: Database) throws -> Bool {
+        let probe = try RawStatement(db, anyMonthFrom)
+        probe.bind(1, movedIn)
+        guard try probe.first({ $0.int64(0) != 0 }) == true else { return false }
+        let statement = try RawStatement(db, addShares)
+        statement.bind(1, id)
+        try statement.run()
+        return true
+    }
+
+    /// The months kept through a bulk load into a registry with people in it: each new
+    /// residence dated before the latest month is added as it comes (about a hundred rows
+    /// for one begun years ago), until that would cost more than building all months again
+    /// in one pass (about 5 µs a residence already there); then the months are built
+    /// again once, at the end.
+    final class Batch {
+        private var remaining: Int
+        private var rebuildNeeded = false
+
+        init(_ db: Database) throws {
+            remaining = max(1000, (try Int.fetchOne(db, sql: "SELECT max(id) FROM residence") ?? 0) / 200)
+        }
+
+        /// ``PopulationMonths/add(residence:movedIn:_:)``, or nothing once the months are to be built again.
+        func add(residence id: Int64, movedIn: String, _ db: Database) throws {
+            guard !rebuildNeeded else { return }
+            guard remaining > 0 else {
+                rebuildNeeded = true
+                return
+            }
+            if try PopulationMonths.add(residence: id, movedIn: movedIn, db) { remaining -= 1 }
+        }
+
+        /// Builds the months again if the load was too large to add one by one.
+        func finish(_ db: Database, through today: CivilDate) throws {
+            if rebuildNeeded { try PopulationMonths.rebuild(db, through: today) }
+        }
+    }
+
+    /// Takes every month after the latest one taken, through `today`'s month, each from the
+    /// counts kept for now less the residences that changed after its first day (cheap for
+    /// a recent month). Nothing while no month is taken: the months are first built from the
+    /// residences (``rebuild(_:through:)``) by the migration that made them, by a first
+    /// import, and by `registry recount` — not by a write, which would then make every
+    /// later registration dated in the past count itself in each month since (a registry
+    /// filled through JSON-RPC with years of history would pay that on every request).
+    static func extend(_ db: Database, through today: CivilDate) throws {
+        let last = start(of: today)
+        guard let latest = try latest(db) else { return }
+        var month = latest.adding(months: 1)
+        while month <= last {
+            try take(month, db)
+            month = month.adding(months: 1)
+        }
+    }
+
+    /// One more month, `month` (a first day, after the latest month taken), from `population`
+    /// and `population_birthday` less what changed after its first day.
+    static func take(_ month: CivilDate, _ db: Database) throws {
+        try db.execute(sql: "INSERT INTO population_month_taken (month) VALUES (?)", arguments: [month.description])
+        let next = month.adding(months: 1)
+        let w15 = month.adding(years: -15), n15 = next.adding(years: -15)
+        let w60 = month.adding(years: -60), n60 = next.adding(years: -60)
+        let yearAfterN15 = CivilDate(year: n15.year + 1, month: 1, day: 1)!
+        let yearOfW60 = CivilDate(year: w60.year, month: 1, day: 1)!
+        func year(_ date: CivilDate) -> String { String(date.description.prefix(4)) }
+        // Young: born on or after n15 (whole years after n15's, and n15's year from its date
+        // on); old: born before w60 (whole years before w60's, and w60's year up to it).
+        try db.execute(sql: """
+            INSERT INTO population_month (month, grid, facet, value, people)
+            SELECT :month, grid, facet, value, sum(people) FROM (
+                SELECT grid, facet, value, people FROM population WHERE facet = 'sex' OR facet = 'origin'
+                UNION ALL SELECT grid, 'age', 'young', people FROM population WHERE facet = 'born' AND value > :yearN15
+                UNION ALL SELECT grid, 'age', 'young', people FROM population_birthday WHERE born >= :n15 AND born < :yearAfterN15
+                UNION ALL SELECT grid, 'age', born, people FROM population_birthday WHERE born >= :w15 AND born < :n15
+                UNION ALL SELECT grid, 'age', born, people FROM population_birthday WHERE born >= :w60 AND born < :n60
+                UNION ALL SELECT grid, 'age', 'old', people FROM population WHERE facet = 'born' AND value < :yearW60
+                UNION ALL SELECT grid, 'age', 'old', people FROM population_birthday WHERE born >= :yearOfW60 AND born < :w60
+                UNION ALL SELECT grid, facet, value, -1 FROM population_month_facets
+                    WHERE month = :month AND residence IN (SELECT id FROM residence WHERE moved_out IS NULL AND moved_in > :month)
+                UNION ALL SELECT grid, facet, value, 1 FROM population_month_facets
+                    WHERE month = :month AND residence IN (SELECT id FROM residence WHERE moved_out > :month AND +moved_in <= :month))
+            GROUP BY grid, facet, value HAVING sum(people) > 0
+            """, arguments: ["month": month.description, "yearN15": year(n15), "n15": n15.description,
+                             "yearAfterN15": yearAfterN15.description, "w15": w15.description, "w60": w60.description,
+                             "n60": n60.description, "yearW60": year(w60), "yearOfW60": yearOfW60.description])
+    }
+
+    /// Makes every month from the earliest residence's through `today`'s again, in one pass
+    /// over the residences (``Sweep``).
+    static func rebuild(_ db: Database, through today: CivilDate) throws {
+        try db.execute(sql: "DELETE FROM population_month; DELETE FROM population_month_taken")
+        guard let earliest = try String.fetchOne(db, sql: "SELECT min(moved_in) FROM residence").flatMap(CivilDate.init) else { return }
+        let sweep = Sweep(first: start(of: earliest), last: start(of: today))
+        for month in sweep.months {
+            try db.execute(sql: "INSERT INTO population_month_taken (month) VALUES (?)", arguments: [month])
+        }
+        try sweep.run(db, into: "population_month")
+    }
+
+    /// The `(month, grid)` pairs whose rows a recount from the residences (``Sweep``) gives
+    /// otherwise, and the months missing between the first and the latest taken: 0 when
+    /// the triggers and the registry kept them right.
+    static func mismatches(_ db: Database) throws -> Int {
+        guard let range = try Row.fetchOne(db, sql: "SELECT min(month), max(month), count(*) FROM population_month_taken"),
+              let first = (range[0] as String?).flatMap(CivilDate.init), let last = (range[1] as String?).flatMap(CivilDate.init)
+        else { return 0 }
+        let sweep = Sweep(first: first, last: last)
+        let gaps = sweep.months.count - (range[2] as Int)
+        try db.execute(sql: """
+            CREATE TEMP TABLE population_month_recount (month TEXT, grid TEXT, facet TEXT, value TEXT, people INTEGER,
+                                                        PRIMARY KEY (month, grid, facet, value)) WITHOUT ROWID
+            """)
+        defer { try? db.execute(sql: "DROP TABLE temp.population_month_recount") }
+        try sweep.run(db, into: "temp.population_month_recount")
+        let differing = try Int.fetchOne(db, sql: """
+            WITH kept AS (SELECT month, grid, facet, value, people FROM main.population_month WHERE people > 0),
+                 recount AS (SELECT month, grid, facet, value, people FROM temp.population_month_recount)
+            SELECT count(*) FROM (
+                SELECT month, grid FROM (SELECT * FROM recount EXCEPT SELECT * FROM kept)
+                UNION
+                SELECT month, grid FROM (SELECT * FROM kept EXCEPT SELECT * FROM recount))
+            """) ?? 0
+        return gaps + differing
+    }
+
+    /// The months' rows computed from the residences in one pass, grid by grid (through the
+    /// unit and residence indexes, so in grid order without a sort): each residence adds to
+    /// the months whose first day it was open on, by difference arrays, and each grid's
+    /// months are written before the next grid is read. Memory: one grid's arrays.
+    struct Sweep {
+        /// The months' first days, as text.
+        let months: [String]
+        /// `year × 12 + month − 1` of the first month.
+        private let firstMonthNumber: Int
+
+        init(first: CivilDate, last: CivilDate) {
+            firstMonthNumber = first.year * 12 + first.month - 1
+            var months: [String] = []
+            var month = first
+            while month <= last {
+                months.append(month.description)
+                month = month.adding(months: 1)
+            }
+            self.months = months
+        }
+
+        /// The index of the first month whose first day is on or after `date` (`months.count`
+        /// when there is none).
+        private func index(onOrAfter date: CivilDate) -> Int {
+            let number = date.year * 12 + date.month - 1 - firstMonthNumber + (date.day > 1 ? 1 : 0)
+            return min(max(number, 0), months.count)
+        }
+
+        /// One grid's months as difference arrays: `counts[k][i] - counts[k][i - 1]` is the
+        /// change of row k's count at month i.
+        private struct Grid {
+            var rows: [String: [Int32]] = [:]   // "facet\u{1}value" → differences
+            var birthdays: [Int: [String: Int32]] = [:]  // month index → date of birth → people
+            let width: Int
+
+            mutating func add(_ key: String, from start: Int, to end: Int) {
+                guard start < end else { return }
+                rows[key, default: Array(repeating: 0, count: width + 1)][start] += 1
+                rows[key, default: Array(repeating: 0, count: width + 1)][end] -= 1
+            }
+        }
+
+        /// Writes every month's rows into `table` (`population_month` or a recount of it).
+        func run(_ db: Database, into table: String) throws {
+            guard !months.isEmpty else { return }
+            let insert = try RawStatement(db, "INSERT INTO \(table) (month, grid, facet, value, people) VALUES (?, ?, ?, ?, ?)")
+            func write(_ month: Int, _ grid: String, _ facet: String, _ value: String, _ people: Int32) throws {
+                insert.bind(1, months[month])
+                insert.bind(2, grid)
+                insert.bind(3, facet)
+                insert.bind(4, value)
+                insert.bind(5, Int64(people))
+                try insert.run()
+            }
+            var grid = Grid(width: months.count)
+            var gridCode: String?
+            func flush() throws {
+                guard let code = gridCode else { return }
+                for (key, differences) in grid.rows.sorted(by: { $0.key < $1.key }) {
+                    let parts = key.split(separator: "\u{1}", maxSplits: 1)
+                    var people: Int32 = 0
+                    for i in 0..<months.count {
+                        people += differences[i]
+                        if people > 0 { try write(i, code, String(parts[0]), String(parts[1]), people) }
+                    }
+                }
+                for (i, birthdays) in grid.birthdays {
+                    for (born, people) in birthdays {
+                        try write(i, code, "age", born, people)
+                    }
+                }
+                grid = Grid(width: months.count)
+            }
+            let residences = try RawStatement(db, """
+                SELECT grid, moved_in, moved_out, sex, birth_date, origin FROM population_residence ORDER BY grid
+                """)
+            try residences.each { row in
+                let code = row.string(0)
+                if code != gridCode {
+                    try flush()
+                    gridCode = code
+                }
+                guard let movedIn = CivilDate(isoBytes: row.bytes(1)), let born = CivilDate(isoBytes: row.bytes(4)) else { return }
+                let from = index(onOrAfter: movedIn)
+                let to = row.isNull(2) ? months.count : CivilDate(isoBytes: row.bytes(2)).map(index(onOrAfter:)) ?? months.count
+                guard from < to else { return }
+                grid.add("sex\u{1}" + row.string(3), from: from, to: to)
+                if !row.isNull(5) { grid.add("origin\u{1}" + row.string(5), from: from, to: to) }
+                // Month i's band: young while its number ≤ the birth month's + 179, the date
+                // of birth at + 180 and + 720, old from + 721.
+                let birthMonth = born.year * 12 + born.month - 1 - firstMonthNumber
+                grid.add("age\u{1}young", from: from, to: min(to, birthMonth + 180))
+                for edge in [birthMonth + 180, birthMonth + 720] where (from..<to).contains(edge) {
+                    grid.birthdays[edge, default: [:]][born.description, default: 0] += 1
+                }
+                grid.add("age\u{1}old", from: max(from, birthMonth + 721), to: to)
+            }
+            try flush()
+        }
+    }
+}
