@@ -27,6 +27,27 @@ struct CommandLineTests {
         #expect(list.map { $0["operator"] as? String } .last == "clerk-zhang")
     }
 
+    @Test("recount builds the months a registry filled request by request lacks; the demographics agree before and after, and check stays sound")
+    func recountBuildsMonths() throws {
+        let b = try Binary()
+        defer { b.remove() }
+        try b.setUp()
+        _ = try b.run("unit", "add", "--grid", "411525003001001", "--address", "秀水路8号", "--kind", "rental", "--discovered-on", "2020-01-10")
+        for (n, (id, day)) in [("341522199001010012", "2020-02-01"), ("411525201003150024", "2021-06-15")].enumerated() {
+            let reg = try b.run("resident", "register", "--id-number", id, "--name", "人\(n)", "--unit-id", "411525003001001-0001", "--moved-in", day)
+            #expect(reg.status == 0, "\(reg.stderr)")
+        }
+        let before = try b.run("analysis", "demographics", "--level", "grid", "--as-of", "2022-03-31", "--json")
+        let recount = try b.run("recount", "--json")
+        #expect(recount.status == 0, "\(recount.stderr)")
+        let months = try #require((try json(recount.stdout) as? [String: Any])?["months"] as? Int)
+        #expect(months > 60, "2020-02 to today's month")
+        let after = try b.run("analysis", "demographics", "--level", "grid", "--as-of", "2022-03-31", "--json")
+        #expect(after.stdout == before.stdout)
+        #expect(after.stdout.contains(#""residents":2"#))
+        #expect(try b.run("check").status == 0)
+    }
+
     @Test("tables stay aligned with Chinese text")
     func alignment() throws {
         let b = try Binary()

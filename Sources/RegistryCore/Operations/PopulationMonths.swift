@@ -172,10 +172,16 @@ enum PopulationMonths {
         return gaps + differing
     }
 
-    /// The months' rows computed from the residences in one pass, grid by grid (through the
-    /// unit and residence indexes, so in grid order without a sort): each residence adds to
-    /// the months whose first day it was open on, by difference arrays, and each grid's
-    /// months are written before the next grid is read. Memory: one grid's arrays.
+    /// The months' rows computed from the residences in one pass, in the table's order.
+    ///
+    /// Each residence adds to the months whose first day it was open on, by difference
+    /// arrays: one array of months for each grid and row (`sex`, `origin` by province,
+    /// `age` young and old), and the few dates of birth of the edge months apart. The
+    /// residences are read in their own order (reading them grid by grid through the unit
+    /// index took twice as long: every row a seek), and the rows are written month by month,
+    /// grid by grid, as the table's key sorts them (appends; grid by grid they went to a
+    /// hundred places of the table: 2.1 s instead of 1.2 s for 1.3 million rows). Memory:
+    /// 4 bytes per grid, row and month (about 6 MB at a million residents in 1,008 grids).
     struct Sweep {
         /// The months' first days, as text.
         let months: [String]
@@ -200,76 +206,123 @@ enum PopulationMonths {
             return min(max(number, 0), months.count)
         }
 
-        /// One grid's months as difference arrays: `counts[k][i] - counts[k][i - 1]` is the
-        /// change of row k's count at month i.
-        private struct Grid {
-            var rows: [String: [Int32]] = [:]   // "facet\u{1}value" → differences
-            var birthdays: [Int: [String: Int32]] = [:]  // month index → date of birth → people
+        /// The rows of the grids as they are read: arrays of `width` months (one more than
+        /// the months, for the difference that ends at the last), differences until
+        /// ``finish()`` sums them.
+        private struct Counts {
             let width: Int
+            /// The grids' codes, in the order first seen.
+            var grids: [String] = []
+            var gridIndex: [String: Int] = [:]
+            /// Per grid, four arrays: male, female, young, old.
+            var fixed: [Int32] = []
+            /// Per grid, the province (two digits as a number) → its array's offset in `originCounts`.
+            var origins: [[Int: Int]] = []
+            var originCounts: [Int32] = []
+            /// Month index → grid index → date of birth → people.
+            var birthdays: [Int: [Int: [String: Int32]]] = [:]
 
-            mutating func add(_ key: String, from start: Int, to end: Int) {
+            static let male = 0, female = 1, young = 2, old = 3
+
+            mutating func grid(_ code: UnsafeBufferPointer<UInt8>) -> Int {
+                let code = String(decoding: code, as: UTF8.self)
+                if let index = gridIndex[code] { return index }
+                gridIndex[code] = grids.count
+                grids.append(code)
+                fixed.append(contentsOf: repeatElement(0, count: 4 * width))
+                origins.append([:])
+                return grids.count - 1
+            }
+
+            mutating func add(grid: Int, row: Int, from start: Int, to end: Int) {
                 guard start < end else { return }
-                rows[key, default: Array(repeating: 0, count: width + 1)][start] += 1
-                rows[key, default: Array(repeating: 0, count: width + 1)][end] -= 1
+                let base = (grid * 4 + row) * width
+                fixed[base + start] += 1
+                fixed[base + end] -= 1
+            }
+
+            mutating func add(grid: Int, province: Int, from start: Int, to end: Int) {
+                guard start < end else { return }
+                let base: Int
+                if let offset = origins[grid][province] {
+                    base = offset
+                } else {
+                    base = originCounts.count
+                    originCounts.append(contentsOf: repeatElement(0, count: width))
+                    origins[grid][province] = base
+                }
+                originCounts[base + start] += 1
+                originCounts[base + end] -= 1
+            }
+
+            /// Differences to counts.
+            mutating func finish() {
+                for base in stride(from: 0, to: fixed.count, by: width) {
+                    for i in 1..<width { fixed[base + i] += fixed[base + i - 1] }
+                }
+                for base in stride(from: 0, to: originCounts.count, by: width) {
+                    for i in 1..<width { originCounts[base + i] += originCounts[base + i - 1] }
+                }
             }
         }
 
         /// Writes every month's rows into `table` (`population_month` or a recount of it).
         func run(_ db: Database, into table: String) throws {
             guard !months.isEmpty else { return }
+            var counts = Counts(width: months.count + 1)
+            let residences = try RawStatement(db, "SELECT grid, moved_in, moved_out, sex, birth_date, origin FROM population_residence")
+            let male = Array("male".utf8)
+            try residences.each { row in
+                guard let movedIn = CivilDate(isoBytes: row.bytes(1)), let born = CivilDate(isoBytes: row.bytes(4)) else { return }
+                let from = index(onOrAfter: movedIn)
+                let to = row.isNull(2) ? months.count : CivilDate(isoBytes: row.bytes(2)).map(index(onOrAfter:)) ?? months.count
+                guard from < to else { return }
+                let grid = counts.grid(row.bytes(0))
+                counts.add(grid: grid, row: row.bytes(3).elementsEqual(male) ? Counts.male : Counts.female, from: from, to: to)
+                if !row.isNull(5) {
+                    let province = row.bytes(5).reduce(0) { $0 * 10 + Int($1) - 48 }
+                    counts.add(grid: grid, province: province, from: from, to: to)
+                }
+                // Month i's band: young while its number ≤ the birth month's + 179, the date
+                // of birth at + 180 and + 720, old from + 721.
+                let birthMonth = born.year * 12 + born.month - 1 - firstMonthNumber
+                counts.add(grid: grid, row: Counts.young, from: from, to: min(to, birthMonth + 180))
+                for edge in [birthMonth + 180, birthMonth + 720] where (from..<to).contains(edge) {
+                    counts.birthdays[edge, default: [:]][grid, default: [:]][born.description, default: 0] += 1
+                }
+                counts.add(grid: grid, row: Counts.old, from: max(from, birthMonth + 721), to: to)
+            }
+            counts.finish()
+
             let insert = try RawStatement(db, "INSERT INTO \(table) (month, grid, facet, value, people) VALUES (?, ?, ?, ?, ?)")
-            func write(_ month: Int, _ grid: String, _ facet: String, _ value: String, _ people: Int32) throws {
-                insert.bind(1, months[month])
+            func write(_ month: String, _ grid: String, _ facet: String, _ value: String, _ people: Int32) throws {
+                guard people > 0 else { return }
+                insert.bind(1, month)
                 insert.bind(2, grid)
                 insert.bind(3, facet)
                 insert.bind(4, value)
                 insert.bind(5, Int64(people))
                 try insert.run()
             }
-            var grid = Grid(width: months.count)
-            var gridCode: String?
-            func flush() throws {
-                guard let code = gridCode else { return }
-                for (key, differences) in grid.rows.sorted(by: { $0.key < $1.key }) {
-                    let parts = key.split(separator: "\u{1}", maxSplits: 1)
-                    var people: Int32 = 0
-                    for i in 0..<months.count {
-                        people += differences[i]
-                        if people > 0 { try write(i, code, String(parts[0]), String(parts[1]), people) }
+            let grids = counts.grids.indices.sorted { counts.grids[$0] < counts.grids[$1] }
+            let provinces = counts.origins.map { $0.sorted { $0.key < $1.key } }
+            let width = counts.width
+            for (i, month) in months.enumerated() {
+                let birthdays = counts.birthdays[i] ?? [:]
+                for grid in grids {
+                    let code = counts.grids[grid], base = grid * 4 * width + i
+                    for (born, people) in (birthdays[grid] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                        try write(month, code, "age", born, people)
                     }
-                }
-                for (i, birthdays) in grid.birthdays {
-                    for (born, people) in birthdays {
-                        try write(i, code, "age", born, people)
+                    try write(month, code, "age", "old", counts.fixed[base + Counts.old * width])
+                    try write(month, code, "age", "young", counts.fixed[base + Counts.young * width])
+                    for (province, offset) in provinces[grid] {
+                        try write(month, code, "origin", province < 10 ? "0\(province)" : String(province), counts.originCounts[offset + i])
                     }
+                    try write(month, code, "sex", "female", counts.fixed[base + Counts.female * width])
+                    try write(month, code, "sex", "male", counts.fixed[base + Counts.male * width])
                 }
-                grid = Grid(width: months.count)
             }
-            let residences = try RawStatement(db, """
-                SELECT grid, moved_in, moved_out, sex, birth_date, origin FROM population_residence ORDER BY grid
-                """)
-            try residences.each { row in
-                let code = row.string(0)
-                if code != gridCode {
-                    try flush()
-                    gridCode = code
-                }
-                guard let movedIn = CivilDate(isoBytes: row.bytes(1)), let born = CivilDate(isoBytes: row.bytes(4)) else { return }
-                let from = index(onOrAfter: movedIn)
-                let to = row.isNull(2) ? months.count : CivilDate(isoBytes: row.bytes(2)).map(index(onOrAfter:)) ?? months.count
-                guard from < to else { return }
-                grid.add("sex\u{1}" + row.string(3), from: from, to: to)
-                if !row.isNull(5) { grid.add("origin\u{1}" + row.string(5), from: from, to: to) }
-                // Month i's band: young while its number ≤ the birth month's + 179, the date
-                // of birth at + 180 and + 720, old from + 721.
-                let birthMonth = born.year * 12 + born.month - 1 - firstMonthNumber
-                grid.add("age\u{1}young", from: from, to: min(to, birthMonth + 180))
-                for edge in [birthMonth + 180, birthMonth + 720] where (from..<to).contains(edge) {
-                    grid.birthdays[edge, default: [:]][born.description, default: 0] += 1
-                }
-                grid.add("age\u{1}old", from: max(from, birthMonth + 721), to: to)
-            }
-            try flush()
         }
     }
 }

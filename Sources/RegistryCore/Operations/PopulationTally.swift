@@ -108,15 +108,21 @@ struct PopulationTally {
                      + (SELECT count(*) FROM residence WHERE moved_out > ? AND moved_out <= ?)
                 """, arguments: [month, edges.day, month, edges.day]) ?? 0
         }
+        // The other two counted only as far as they could still win (a day long past has
+        // changed a million residences since; counting them all took longer than the answer).
+        let cap = sinceMonth.map { $0 + 1 } ?? Int.max
         let changed = try Int.fetchOne(db, sql: """
-            SELECT (SELECT count(*) FROM residence WHERE moved_out IS NULL AND moved_in > ?)
-                 + (SELECT count(*) FROM residence WHERE moved_out > ? AND +moved_in <= ?)
-            """, arguments: [edges.day, edges.day, edges.day]) ?? 0
-        // Estimated from the other end (rows are never deleted but by a rollback): counting
-        // the residences begun by a recent day would read nearly all of them.
-        let begun = try Int.fetchOne(db, sql: """
-            SELECT coalesce((SELECT max(id) FROM residence), 0) - (SELECT count(*) FROM residence WHERE moved_in > ?)
-            """, arguments: [edges.day]) ?? 0
+            SELECT (SELECT count(*) FROM (SELECT 1 FROM residence WHERE moved_out IS NULL AND moved_in > ? LIMIT ?))
+                 + (SELECT count(*) FROM (SELECT 1 FROM residence WHERE moved_out > ? AND +moved_in <= ? LIMIT ?))
+            """, arguments: [edges.day, cap, edges.day, edges.day, cap]) ?? 0
+        // Without a month, estimated from the other end (rows are never deleted but by a
+        // rollback): counting the residences begun by a recent day would read nearly all.
+        let begun = try sinceMonth == nil
+            ? Int.fetchOne(db, sql: """
+                SELECT coalesce((SELECT max(id) FROM residence), 0) - (SELECT count(*) FROM residence WHERE moved_in > ?)
+                """, arguments: [edges.day]) ?? 0
+            : Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM residence WHERE moved_in <= ? LIMIT ?)",
+                           arguments: [edges.day, cap]) ?? 0
         if let month, let sinceMonth, sinceMonth <= changed, sinceMonth <= Self.scanWeight * begun {
             self = try Self.fromMonth(db, selection, edges, month: month, settings: settings)
         } else if changed <= Self.scanWeight * begun {
