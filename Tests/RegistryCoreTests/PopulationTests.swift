@@ -234,6 +234,11 @@ struct PopulationTests {
         #expect(try t.registry.check().populationMismatches == 1)
         try t.registry.pool.write { try $0.execute(sql: "UPDATE population_month SET people = people - 1 WHERE month = '2025-06-01' AND facet = 'sex'") }
         #expect(try t.registry.check().isSound)
+        try t.registry.pool.write {
+            try $0.execute(sql: "INSERT INTO population_month VALUES ('2000-01-01', '411525003001001', 'sex', 'male', 1)")
+        }
+        #expect(try t.registry.check().populationMismatches == 1, "a row of a month not taken")
+        try t.registry.pool.write { try $0.execute(sql: "DELETE FROM population_month WHERE month = '2000-01-01'") }
         try t.registry.pool.write { try $0.execute(sql: "DELETE FROM population_month_taken WHERE month = '2025-07-01'") }
         #expect(try t.registry.check().populationMismatches == 1)
         #expect(throws: DatabaseError.self) {

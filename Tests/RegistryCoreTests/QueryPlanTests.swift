@@ -205,6 +205,12 @@ extension QueryPlanTests {
             #expect(scanned.isEmpty, "\(sql): \(scanned)")
             #expect(try plan(t, sql).contains { $0.contains("SEARCH m USING PRIMARY KEY (month>?)") }, "\(sql)")
         }
+        // The triggers' updates find each row by the table's key, never by reading it whole.
+        let update = try plan(t, """
+            UPDATE population_month SET people = people - 1 WHERE (month, grid, facet, value) IN
+            (SELECT month, grid, facet, value FROM population_month_facets WHERE residence = ? AND month >= ? AND month >= ?)
+            """)
+        #expect(update.contains("SEARCH population_month USING PRIMARY KEY (month=? AND grid=? AND facet=? AND value=?)"), "\(update)")
         // What analysis.demographics runs on a day: the day's month by its key, and the
         // residences begun or ended since its first day by the two date indexes.
         try t.addUnit("U1")

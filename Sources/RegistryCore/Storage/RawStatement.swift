@@ -72,6 +72,22 @@ struct RawStatement {
         return try body(Columns(handle: handle))
     }
 
+    /// Steps to the next row and reads it with `body`; `nil` at the end (the statement is
+    /// then reset). For reading one statement beside another, row by row; a caller that
+    /// stops before the end resets it with ``init(_:_:)`` the next time.
+    func next<T>(_ body: (Columns) throws -> T) throws -> T? {
+        let code = sqlite3_step(handle)
+        if code == SQLITE_DONE {
+            sqlite3_reset(handle)
+            return nil
+        }
+        guard code == SQLITE_ROW else {
+            sqlite3_reset(handle)
+            throw failure(code)
+        }
+        return try body(Columns(handle: handle))
+    }
+
     /// Steps through every row, reading each with `body`.
     func each(_ body: (Columns) throws -> Void) throws {
         defer { sqlite3_reset(handle) }
