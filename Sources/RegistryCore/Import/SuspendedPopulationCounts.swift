@@ -31,8 +31,9 @@ struct SuspendedPopulationCounts {
     func resume(in group: Registry.Group) throws(RegistryError) {
         try storageErrors {
             try group.db.withPageCache {
-                try group.db.execute(sql: PopulationTally.recount + PopulationTally.recountBirthdays)
-                try PopulationMonths.rebuild(group.db, through: group.today)
+                // The counts now and the months in one pass (``PopulationMonths/Sweep``).
+                try group.db.execute(sql: PopulationTally.recountBirthdays)
+                try PopulationMonths.rebuild(group.db, through: group.today, now: true)
             }
         }
         try triggers.rebuild(in: group)

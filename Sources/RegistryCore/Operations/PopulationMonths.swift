@@ -135,16 +135,25 @@ enum PopulationMonths {
     }
 
     /// Makes every month from the earliest residence's through `today`'s again, in one pass
-    /// over the residences (``Sweep``).
-    static func rebuild(_ db: Database, through today: CivilDate) throws {
+    /// over the residences (``Sweep``); with `now`, the counts of `population` (the people
+    /// living now) too, in the same pass.
+    static func rebuild(_ db: Database, through today: CivilDate, now: Bool = false) throws {
         try db.execute(sql: "DELETE FROM population_month; DELETE FROM population_month_taken")
-        guard let earliest = try String.fetchOne(db, sql: "SELECT min(moved_in) FROM residence").flatMap(CivilDate.init) else { return }
-        let sweep = Sweep(first: start(of: earliest), last: start(of: today))
+        if now { try db.execute(sql: "DELETE FROM population") }
+        let earliest = try String.fetchOne(db, sql: "SELECT min(moved_in) FROM residence").flatMap(CivilDate.init)
+        let sweep = earliest.map { Sweep(first: start(of: $0), last: start(of: today)) } ?? Sweep(first: start(of: today), last: start(of: today).adding(days: -1))
         for month in sweep.months {
             try db.execute(sql: "INSERT INTO population_month_taken (month) VALUES (?)", arguments: [month])
         }
         let insert = try RawStatement(db, "INSERT INTO population_month (month, grid, facet, value, people) VALUES (?, ?, ?, ?, ?)")
-        try sweep.run(db) { row in
+        let insertNow = try RawStatement(db, "INSERT INTO population (grid, facet, value, people) VALUES (?, ?, ?, ?)")
+        try sweep.run(db, now: !now ? nil : { grid, facet, value, people in
+            insertNow.bind(1, grid)
+            insertNow.bind(2, facet)
+            insertNow.bind(3, value)
+            insertNow.bind(4, Int64(people))
+            try insertNow.run()
+        }) { row in
             insert.bind(1, row.month)
             insert.bind(2, row.grid)
             insert.bind(3, row.facet)
@@ -297,23 +306,45 @@ enum PopulationMonths {
             var key: [String] { [month, grid, facet, value] }
         }
 
-        /// Computes every month's rows and hands them to `emit`, in the table's key order.
-        func run(_ db: Database, emit: (Row) throws -> Void) throws {
-            guard !months.isEmpty else { return }
+        /// The counts of the open residences, as `population` holds them: the same pass serves
+        /// a first import and `registry recount`, which need both (a second pass of SQLite's
+        /// own, grouping and sorting, took 3.9 s at a million residents).
+        private struct Now {
+            var male: [Int] = [], female: [Int] = []
+            var born: [[Int: Int]] = [], origins: [[Int: Int]] = []
+
+            mutating func add(grid: Int, isMale: Bool, born year: Int, province: Int?) {
+                while male.count <= grid {
+                    male.append(0)
+                    female.append(0)
+                    born.append([:])
+                    origins.append([:])
+                }
+                if isMale { male[grid] += 1 } else { female[grid] += 1 }
+                born[grid][year, default: 0] += 1
+                if let province { origins[grid][province, default: 0] += 1 }
+            }
+        }
+
+        /// Computes every month's rows and hands them to `emit`, in the table's key order;
+        /// given `now`, hands it the rows of `population` (grid, facet, value, people) too,
+        /// in that table's key order, before the months'.
+        func run(_ db: Database, now: ((String, String, String, Int) throws -> Void)? = nil, emit: (Row) throws -> Void) throws {
             var counts = Counts(width: months.count + 1)
+            var open = Now()
             let residences = try RawStatement(db, "SELECT grid, moved_in, moved_out, sex, birth_date, origin FROM population_residence")
             let male = Array("male".utf8)
             try residences.each { row in
                 guard let movedIn = CivilDate(isoBytes: row.bytes(1)), let born = CivilDate(isoBytes: row.bytes(4)) else { return }
+                let grid = counts.grid(row.bytes(0))
+                let isMale = row.bytes(3).elementsEqual(male)
+                let province = row.isNull(5) ? nil : row.bytes(5).reduce(0) { $0 * 10 + Int($1) - 48 }
+                if now != nil && row.isNull(2) { open.add(grid: grid, isMale: isMale, born: born.year, province: province) }
                 let from = index(onOrAfter: movedIn)
                 let to = row.isNull(2) ? months.count : CivilDate(isoBytes: row.bytes(2)).map(index(onOrAfter:)) ?? months.count
                 guard from < to else { return }
-                let grid = counts.grid(row.bytes(0))
-                counts.add(grid: grid, row: row.bytes(3).elementsEqual(male) ? Counts.male : Counts.female, from: from, to: to)
-                if !row.isNull(5) {
-                    let province = row.bytes(5).reduce(0) { $0 * 10 + Int($1) - 48 }
-                    counts.add(grid: grid, province: province, from: from, to: to)
-                }
+                counts.add(grid: grid, row: isMale ? Counts.male : Counts.female, from: from, to: to)
+                if let province { counts.add(grid: grid, province: province, from: from, to: to) }
                 // Month i's band: young while its number ≤ the birth month's + 179, the date
                 // of birth at + 180 and + 720, old from + 721.
                 let birthMonth = born.year * 12 + born.month - 1 - firstMonthNumber
@@ -329,6 +360,21 @@ enum PopulationMonths {
                 if people > 0 { try emit(Row(month: month, grid: grid, facet: facet, value: value, people: people)) }
             }
             let grids = counts.grids.indices.sorted { counts.grids[$0] < counts.grids[$1] }
+            func twoDigits(_ province: Int) -> String { province < 10 ? "0\(province)" : String(province) }
+            if let now {
+                for grid in grids where grid < open.male.count {
+                    let code = counts.grids[grid]
+                    for (year, people) in open.born[grid].sorted(by: { $0.key < $1.key }) {
+                        let text = String(year)
+                        try now(code, "born", String(repeating: "0", count: max(0, 4 - text.count)) + text, people)
+                    }
+                    for (province, people) in open.origins[grid].sorted(by: { $0.key < $1.key }) {
+                        try now(code, "origin", twoDigits(province), people)
+                    }
+                    if open.female[grid] > 0 { try now(code, "sex", "female", open.female[grid]) }
+                    if open.male[grid] > 0 { try now(code, "sex", "male", open.male[grid]) }
+                }
+            }
             let provinces = counts.origins.map { $0.sorted { $0.key < $1.key } }
             let width = counts.width
             for (i, month) in months.enumerated() {
@@ -341,7 +387,7 @@ enum PopulationMonths {
                     try write(month, code, "age", "old", counts.fixed[base + Counts.old * width])
                     try write(month, code, "age", "young", counts.fixed[base + Counts.young * width])
                     for (province, offset) in provinces[grid] {
-                        try write(month, code, "origin", province < 10 ? "0\(province)" : String(province), counts.originCounts[offset + i])
+                        try write(month, code, "origin", twoDigits(province), counts.originCounts[offset + i])
                     }
                     try write(month, code, "sex", "female", counts.fixed[base + Counts.female * width])
                     try write(month, code, "sex", "male", counts.fixed[base + Counts.male * width])

@@ -49,8 +49,9 @@ struct PopulationTally {
         }
     }
 
-    /// Fills `population` from scratch from the residences: the migration that made it, and
-    /// a first import that set the triggers aside (``SuspendedPopulationCounts``).
+    /// Fills `population` from scratch from the residences: the migrations that made it and
+    /// its birthdays (a first import and `registry recount` count it in the months' pass,
+    /// ``PopulationMonths/rebuild(_:through:now:)``, held to this by `registry check`).
     static let recount = """
         DELETE FROM population;
         INSERT INTO population (grid, facet, value, people)

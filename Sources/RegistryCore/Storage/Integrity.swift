@@ -177,8 +177,8 @@ extension Registry {
         try performGroup(operator: actor) { group throws(RegistryError) -> Int in
             try storageErrors {
                 try group.db.withPageCache {
-                    try group.db.execute(sql: PopulationTally.recount + PopulationTally.recountBirthdays)
-                    try PopulationMonths.rebuild(group.db, through: group.today)
+                    try group.db.execute(sql: PopulationTally.recountBirthdays)
+                    try PopulationMonths.rebuild(group.db, through: group.today, now: true)
                 }
                 return try Int.fetchOne(group.db, sql: "SELECT count(*) FROM population_month_taken") ?? 0
             }
