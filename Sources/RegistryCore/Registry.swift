@@ -283,7 +283,7 @@ public final class Registry: Sendable {
                                       isolation: isolation, state: state)
                     // A month begun since the last write is taken first (one index lookup
                     // otherwise): its counts are those before this group's changes.
-                    try PopulationMonths.extend(db, through: group.today)
+                    state.monthsTaken.latest = .some(try PopulationMonths.extend(db, through: group.today)?.description)
                     do throws(RegistryError) {
                         output = .success(try body(group))
                         return state.replayNeeded ? .rollback : .commit
@@ -400,10 +400,12 @@ public final class Registry: Sendable {
             var replayNeeded = false
             var savepointsFromNowOn = false
             let chainTips = HashChain.Tips()
+            /// The latest month taken as this transaction began (``PopulationMonths/Taken``).
+            let monthsTaken = PopulationMonths.Taken()
         }
 
         var context: OperationContext {
-            OperationContext(db: db, settings: registry.settings, principal: principal, today: today, now: now, chainTips: state.chainTips,
+            OperationContext(db: db, settings: registry.settings, principal: principal, today: today, now: now, chainTips: state.chainTips, monthsTaken: state.monthsTaken,
                              key: registry.key, keyFile: registry.keyFile)
         }
 

@@ -173,6 +173,16 @@ struct PopulationTests {
         }
         #expect(try t.registry.read { try Row.fetchAll($0, sql: query) } == built)
         #expect(built.count > 40)
+        // A month begun since the last write: the next write takes it first, and then counts
+        // its own registration, dated before it, in it too.
+        try t.registry.pool.write { db in
+            let latest = try #require(try PopulationMonths.latest(db)).description
+            try db.execute(sql: "DELETE FROM population_month WHERE month = ?; DELETE FROM population_month_taken WHERE month = ?",
+                           arguments: [latest, latest])
+        }
+        try t.moveIn(makeID(prefix: "341522", birth: "19700101", sequence: 5), "A", on: "2024-06-01")
+        #expect(try t.registry.read { try Self.monthRowsDifferingFromViews($0) } == 0)
+        #expect(try t.registry.check().populationMismatches == 0)
         #expect(try t.registry.check().populationMismatches == 0)
     }
 

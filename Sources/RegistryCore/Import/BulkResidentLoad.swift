@@ -155,7 +155,7 @@ struct BulkResidentLoad {
                 let residenceId = db.lastInsertedRowID
                 if let months {
                     if new.movedOut == nil { try PopulationShare.add(person: person, unit: unit, settings: context.settings, db) }
-                    try months.add(residence: residenceId, movedIn: new.movedIn.description, db)
+                    try months.add(residence: residenceId, movedIn: new.movedIn.description, taken: context.monthsTaken, db)
                 }
                 try LedgerEvent.person(.moveIn, person, at: unit, on: new.movedIn, settings: context.settings).append(in: context)
                 if let movedOut = new.movedOut {

@@ -13,7 +13,7 @@ import GRDB
 /// computes the same rows in one pass over the residences.
 ///
 /// Kept in each change's transaction: the schema's triggers for closed, changed and removed
-/// residences and changed profiles, ``add(residence:movedIn:_:)`` for a new residence. A
+/// residences and changed profiles, ``add(residence:movedIn:taken:_:)`` for a new residence. A
 /// change dated in the latest month taken or later touches nothing: almost every
 /// registration. ``extend(_:through:)`` takes the months that began since the last write,
 /// ``rebuild(_:through:)`` all of them (a first import, the migration, `registry recount`).
@@ -21,7 +21,7 @@ import GRDB
 /// ```swift
 /// try PopulationMonths.extend(db, through: .today())     // at the start of a write
 /// try insertResidence.run()
-/// try PopulationMonths.add(residence: db.lastInsertedRowID, movedIn: "2025-03-02", db)
+/// try PopulationMonths.add(residence: db.lastInsertedRowID, movedIn: "2025-03-02", taken: context.monthsTaken, db)
 /// ```
 enum PopulationMonths {
     /// The first day of `date`'s month.
@@ -41,15 +41,29 @@ enum PopulationMonths {
         ON CONFLICT (month, grid, facet, value) DO UPDATE SET people = people + 1
         """
 
+    /// The latest month taken, as a write transaction found it after taking the months begun
+    /// since the last write: a registration dated after it (or any, when there is none)
+    /// touches no month, which it then knows without a query. Only that transaction's own
+    /// ``rebuild(_:through:now:)`` changes the months afterwards (a first import's end,
+    /// `registry recount`), and neither adds a residence after it.
+    final class Taken {
+        /// `.some(nil)`: no month taken; `nil`: not read (then ``add(residence:movedIn:taken:_:)`` asks the table).
+        var latest: String??
+    }
+
     /// Counts the residence just inserted as `id` in every month taken whose first day it was
-    /// open on; `movedIn` is its move-in date. One index lookup when it moved in after the
-    /// latest month's first day.
+    /// open on; `movedIn` is its move-in date. Nothing to do, and no query, when it moved in
+    /// after the latest month's first day (``Taken``).
     /// - Returns: whether any month was taken by then (and so counted it).
     @discardableResult
-    static func add(residence id: Int64, movedIn: String, _ db: Database) throws -> Bool {
-        let probe = try RawStatement(db, anyMonthFrom)
-        probe.bind(1, movedIn)
-        guard try probe.first({ $0.int64(0) != 0 }) == true else { return false }
+    static func add(residence id: Int64, movedIn: String, taken: Taken, _ db: Database) throws -> Bool {
+        if case let .some(latest) = taken.latest {
+            guard let latest, movedIn <= latest else { return false }
+        } else {
+            let probe = try RawStatement(db, anyMonthFrom)
+            probe.bind(1, movedIn)
+            guard try probe.first({ $0.int64(0) != 0 }) == true else { return false }
+        }
         let statement = try RawStatement(db, addShares)
         statement.bind(1, id)
         try statement.run()
@@ -69,14 +83,14 @@ enum PopulationMonths {
             remaining = max(1000, (try Int.fetchOne(db, sql: "SELECT max(id) FROM residence") ?? 0) / 200)
         }
 
-        /// ``PopulationMonths/add(residence:movedIn:_:)``, or nothing once the months are to be built again.
-        func add(residence id: Int64, movedIn: String, _ db: Database) throws {
+        /// ``PopulationMonths/add(residence:movedIn:taken:_:)``, or nothing once the months are to be built again.
+        func add(residence id: Int64, movedIn: String, taken: Taken, _ db: Database) throws {
             guard !rebuildNeeded else { return }
             guard remaining > 0 else {
                 rebuildNeeded = true
                 return
             }
-            if try PopulationMonths.add(residence: id, movedIn: movedIn, db) { remaining -= 1 }
+            if try PopulationMonths.add(residence: id, movedIn: movedIn, taken: taken, db) { remaining -= 1 }
         }
 
         /// Builds the months again if the load was too large to add one by one.
@@ -92,14 +106,17 @@ enum PopulationMonths {
     /// import, and by `registry recount` — not by a write, which would then make every
     /// later registration dated in the past count itself in each month since (a registry
     /// filled through JSON-RPC with years of history would pay that on every request).
-    static func extend(_ db: Database, through today: CivilDate) throws {
+    /// - Returns: the latest month taken afterwards, `nil` when there is none.
+    @discardableResult
+    static func extend(_ db: Database, through today: CivilDate) throws -> CivilDate? {
         let last = start(of: today)
-        guard let latest = try latest(db) else { return }
+        guard let latest = try latest(db) else { return nil }
         var month = latest.adding(months: 1)
         while month <= last {
             try take(month, db)
             month = month.adding(months: 1)
         }
+        return month.adding(months: -1)   // the last one taken, or `latest` when none was
     }
 
     /// One more month, `month` (a first day, after the latest month taken), from `population`

@@ -45,6 +45,8 @@ public struct OperationContext {
     public let now: String
     /// The ends of the hash chains as this transaction left them.
     let chainTips: HashChain.Tips
+    /// The latest month taken, read once per transaction.
+    let monthsTaken: PopulationMonths.Taken
     /// The registry's key, `nil` when its key file is missing.
     let key: RegistryKey?
     /// Where the key file was looked for, to name it when it is missing.

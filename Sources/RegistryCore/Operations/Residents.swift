@@ -107,7 +107,7 @@ public struct RegisterResident: RegistryRequest {
         try insert.run()
         let residenceId = db.lastInsertedRowID
         try PopulationShare.add(person: person, unit: unit, settings: context.settings, db)
-        try PopulationMonths.add(residence: residenceId, movedIn: movedIn.description, db)
+        try PopulationMonths.add(residence: residenceId, movedIn: movedIn.description, taken: context.monthsTaken, db)
         let event = LedgerEvent.person(.moveIn, person, at: unit, on: movedIn, settings: context.settings)
         try event.append(in: context)
         if let householdId {
