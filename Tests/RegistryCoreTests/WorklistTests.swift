@@ -150,6 +150,11 @@ struct WorklistTests {
         #expect(other["moveIns"] == .int(0) && other["rate"] == .null)
         let wider = try t.ok("metrics.timeliness", #"{"level":"subdistrict","from":"\#(today.adding(days: -30))","to":"\#(today)","withinDays":4}"#)
         #expect(wider["rows"]!.arrayValue!.first { $0["code"] == .string("411525003") }!["onTime"] == .int(2))
+        // Events are read in the ranges no import wrote: before the import's and after it.
+        try t.moveIn(makeID(sequence: 4), "U1", on: today.adding(days: -1).description)
+        let after = try t.ok("metrics.timeliness", params)["rows"]!.arrayValue!.first { $0["code"] == .string("411525003") }!
+        #expect(after["moveIns"] == .int(3) && after["onTime"] == .int(2))
+        #expect(try t.registry.read { try ImportRun.gaps($0) }.count == 2)
     }
 
     @Test("the weekly diff: a transfer, out and back, someone who came and went between the two days")

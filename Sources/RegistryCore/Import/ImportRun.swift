@@ -20,8 +20,20 @@ enum ImportRun {
         }
     }
 
-    /// The SQL condition that an event (aliased `alias`) was not written by an import.
-    static func notImported(alias: String) -> String {
-        "NOT EXISTS (SELECT 1 FROM import_run i WHERE i.first_seq = (SELECT max(first_seq) FROM import_run WHERE first_seq <= \(alias).seq) AND \(alias).seq <= i.last_seq)"
+    /// The ranges of seq (inclusive) that no import wrote, up to the ledger's last event:
+    /// the gaps between the import runs. Reading an imported county's ledger through them
+    /// reads the few events written one by one, not every event with a test each
+    /// (`metrics.timeliness` at ten million residents: 4.9 s).
+    static func gaps(_ db: Database) throws -> [ClosedRange<Int64>] {
+        let last = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM ledger_event") ?? 0
+        var gaps: [ClosedRange<Int64>] = []
+        var next: Int64 = 1
+        for run in try Row.fetchAll(db, sql: "SELECT first_seq, last_seq FROM import_run ORDER BY first_seq") {
+            let first: Int64 = run[0], end: Int64 = run[1]
+            if first > next { gaps.append(next...(first - 1)) }
+            next = max(next, end + 1)
+        }
+        if last >= next { gaps.append(next...last) }
+        return gaps
     }
 }

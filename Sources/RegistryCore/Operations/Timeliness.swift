@@ -40,14 +40,20 @@ public struct Timeliness: RegistryRequest {
         let group = selection.groupColumn(alias: "e")
         let parent = selection.condition(alias: "e")
         // The local date of a UTC timestamp: SQLite's 'localtime' uses the machine's zone.
-        let rows = try GRDB.Row.fetchAll(context.db, sql: """
-            SELECT \(group) AS area, count(*), sum(date(e.recorded_at, 'localtime') <= date(e.date, '+' || ? || ' days'))
-            FROM ledger_event e
-            WHERE e.type = 'move_in' AND e.date >= ? AND e.date <= ? AND \(parent.sql) AND \(ImportRun.notImported(alias: "e"))
-            GROUP BY area
-            """, arguments: [withinDays, from.description, to.description] + parent.arguments)
+        // The events no import wrote, range by range of seq (``ImportRun/gaps(_:)``).
         var counts: [String: (Int, Int)] = [:]
-        for row in rows { counts[row[0]] = (row[1], row[2] ?? 0) }
+        for gap in try ImportRun.gaps(context.db) {
+            for row in try GRDB.Row.fetchAll(context.db, sql: """
+                SELECT \(group) AS area, count(*), sum(date(e.recorded_at, 'localtime') <= date(e.date, '+' || ? || ' days'))
+                FROM ledger_event e
+                WHERE e.seq BETWEEN ? AND ? AND e.type = 'move_in' AND e.date >= ? AND e.date <= ? AND \(parent.sql)
+                GROUP BY area
+                """, arguments: [withinDays, gap.lowerBound, gap.upperBound, from.description, to.description] + parent.arguments) {
+                let area: String = row[0]
+                let (moveIns, onTime) = counts[area] ?? (0, 0)
+                counts[area] = (moveIns + (row[1] as Int), onTime + (row[2] as Int? ?? 0))
+            }
+        }
         return Result(rows: selection.areas.map { area in
             let c = counts[selection.groupKey(area.code)] ?? (0, 0)
             return Row(code: area.code, name: area.name, moveIns: c.0, onTime: c.1)
