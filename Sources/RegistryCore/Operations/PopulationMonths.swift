@@ -14,9 +14,9 @@ import GRDB
 ///
 /// Kept in each change's transaction: the schema's triggers for closed, changed and removed
 /// residences and changed profiles, ``add(residence:movedIn:taken:_:)`` for a new residence. A
-/// change dated in the latest month taken or later touches nothing: almost every
+/// change dated after the latest month's first day touches nothing: almost every
 /// registration. ``extend(_:through:)`` takes the months that began since the last write,
-/// ``rebuild(_:through:)`` all of them (a first import, the migration, `registry recount`).
+/// ``rebuild(_:through:now:)`` all of them (a first import, the migration, `registry recount`).
 ///
 /// ```swift
 /// try PopulationMonths.extend(db, through: .today())     // at the start of a write

@@ -253,8 +253,9 @@ END;
 -- A change dated before a month taken updates that month and every later one, in the
 -- change's own transaction: the triggers below, and for a new residence the registry
 -- (Sources/RegistryCore/Operations/PopulationMonths.swift, as for `population`). A change
--- dated in the latest month or later touches no row. The months are built in one pass over
--- the residences by a first import and by the migration, and `registry check` recounts them.
+-- dated after the latest month's first day touches no row. The months are built in one pass over
+-- the residences by a first import, by the migration and by `registry recount`, and
+-- `registry check` recounts them.
 CREATE TABLE population_month_taken (
     month   TEXT PRIMARY KEY CHECK (date(month, 'start of month') IS month)
 ) WITHOUT ROWID;
