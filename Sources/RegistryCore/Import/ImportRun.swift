@@ -25,7 +25,7 @@ enum ImportRun {
     /// reads the few events written one by one, not every event with a test each
     /// (`metrics.timeliness` at ten million residents: 4.9 s).
     static func gaps(_ db: Database) throws -> [ClosedRange<Int64>] {
-        let last = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM ledger_event") ?? 0
+        let last = try HashChain.tip(db, HashChain.ledger).seq
         var gaps: [ClosedRange<Int64>] = []
         var next: Int64 = 1
         for run in try Row.fetchAll(db, sql: "SELECT first_seq, last_seq FROM import_run ORDER BY first_seq") {

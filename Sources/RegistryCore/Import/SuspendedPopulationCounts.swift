@@ -29,13 +29,7 @@ struct SuspendedPopulationCounts {
     /// Counts everyone living now and on each month's first day from the residences, and
     /// puts the triggers back.
     func resume(in group: Registry.Group) throws(RegistryError) {
-        try storageErrors {
-            try group.db.withPageCache {
-                // The counts now and the months in one pass (``PopulationMonths/Sweep``).
-                try group.db.execute(sql: PopulationTally.recountBirthdays)
-                try PopulationMonths.rebuild(group.db, through: group.today, now: true)
-            }
-        }
+        try storageErrors { try PopulationMonths.recountAll(group.db, through: group.today) }
         try triggers.rebuild(in: group)
     }
 }

@@ -151,6 +151,16 @@ enum PopulationMonths {
                              "n60": n60.description, "yearW60": year(w60), "yearOfW60": yearOfW60.description])
     }
 
+    /// Counts everyone living now and on each month's first day again from the residences:
+    /// `population_birthday` by SQLite's grouping, `population` and the months in one pass.
+    /// A first import's end and `registry recount`.
+    static func recountAll(_ db: Database, through today: CivilDate) throws {
+        try db.withPageCache {
+            try db.execute(sql: PopulationTally.recountBirthdays)
+            try rebuild(db, through: today, now: true)
+        }
+    }
+
     /// Makes every month from the earliest residence's through `today`'s again, in one pass
     /// over the residences (``Sweep``); with `now`, the counts of the people living now
     /// (`population`) too, in the same pass.

@@ -102,7 +102,7 @@ struct PopulationTally {
     /// the scan before the first month taken.
     init(_ db: Database, _ selection: AreaSelection, on day: CivilDate, settings: RegistrySettings) throws {
         let edges = AgeEdges(day)
-        let month = try String.fetchOne(db, sql: "SELECT max(month) FROM population_month_taken WHERE month <= ?", arguments: [edges.day])
+        let month = try Self.month(db, edges)
         let sinceMonth = try month.map { month in
             try Int.fetchOne(db, sql: """
                 SELECT (SELECT count(*) FROM residence WHERE moved_in > ? AND moved_in <= ?)
@@ -249,9 +249,13 @@ struct PopulationTally {
     /// and those that ended in between taken away.
     static func fromMonth(_ db: Database, _ selection: AreaSelection, on day: CivilDate, settings: RegistrySettings) throws -> PopulationTally? {
         let edges = AgeEdges(day)
-        guard let month = try String.fetchOne(db, sql: "SELECT max(month) FROM population_month_taken WHERE month <= ?",
-                                              arguments: [edges.day]) else { return nil }
+        guard let month = try month(db, edges) else { return nil }
         return try fromMonth(db, selection, edges, month: month, settings: settings)
+    }
+
+    /// The first day of the latest month taken on or before the day of `edges`.
+    private static func month(_ db: Database, _ edges: AgeEdges) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT max(month) FROM population_month_taken WHERE month <= ?", arguments: [edges.day])
     }
 
     private static func fromMonth(_ db: Database, _ selection: AreaSelection, _ edges: AgeEdges, month: String,

@@ -176,17 +176,13 @@ extension Registry {
     public func recountPopulation(operator actor: String) throws(RegistryError) -> Int {
         // SQLite's grouping of the birthdays spills to temporary files, as an import's does
         // (in memory it reached 909 MB at ten million residents).
-        let months = try storageErrors { try sortingOnDisk { try recountInOneGroup(operator: actor) } }
-        return months
+        try storageErrors { try sortingOnDisk { try recountInOneGroup(operator: actor) } }
     }
 
     private func recountInOneGroup(operator actor: String) throws(RegistryError) -> Int {
         try performGroup(operator: actor) { group throws(RegistryError) -> Int in
             try storageErrors {
-                try group.db.withPageCache {
-                    try group.db.execute(sql: PopulationTally.recountBirthdays)
-                    try PopulationMonths.rebuild(group.db, through: group.today, now: true)
-                }
+                try PopulationMonths.recountAll(group.db, through: group.today)
                 return try Int.fetchOne(group.db, sql: "SELECT count(*) FROM population_month_taken") ?? 0
             }
         }
