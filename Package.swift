@@ -20,6 +20,8 @@ let package = Package(
     targets: [
         // zlib (Debian's zlib1g-dev): deflate and CRC-32 for the xlsx exports' zip container.
         .systemLibrary(name: "CDeflate", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // glibc's malloc_trim: freed heap pages given back between an import's phases.
+        .systemLibrary(name: "CAllocator"),
         // The domain and storage: every operation of the contract, defined once.
         .target(
             name: "RegistryCore",
@@ -30,6 +32,7 @@ let package = Package(
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 "CDeflate",
+                "CAllocator",
             ]
         ),
         // JSON-RPC 2.0 over standard input: a thin adapter over RegistryCore.

@@ -11,12 +11,17 @@ public enum MigrantScope: String, ContractEnum {
     /// This is the one Swift statement of the rule; ``sqlExpression(hukou:subdistrict:county:)``
     /// states it for queries, and a test holds the two to the same answers.
     public func isMigrant(hukouCode: String, subdistrict: String, county: String) -> Bool {
-        // Codes are ASCII digits: compare bytes, not Unicode characters.
+        isMigrant(hukouCode: hukouCode.utf8, subdistrict: subdistrict.utf8, county: county.utf8)
+    }
+
+    /// The rule over the codes' bytes (codes are ASCII digits: bytes, not Unicode
+    /// characters, are compared), for a pass that reads them from SQLite's buffers.
+    func isMigrant<Hukou: Collection<UInt8>, Code: Sequence<UInt8>>(hukouCode: Hukou, subdistrict: Code, county: Code) -> Bool {
         switch self {
-        case .subdistrict where hukouCode.utf8.count > 6:
-            return !hukouCode.utf8.starts(with: subdistrict.utf8)
+        case .subdistrict where hukouCode.count > 6:
+            return !hukouCode.starts(with: subdistrict)
         default:
-            return !hukouCode.utf8.starts(with: county.utf8)
+            return !hukouCode.starts(with: county)
         }
     }
 

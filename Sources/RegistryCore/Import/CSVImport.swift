@@ -61,7 +61,7 @@ public struct CSVImport {
     /// (by sorting, far faster than a million scattered inserts) in the same transaction.
     static let deferredIndexes: [Kind: [String]] = [
         .units: ["unit_grid", "unit_community", "unit_subdistrict", "unit_rental_dates", "ledger_event_subdistrict"],
-        .residents: ["resident_name", "residence_unit", "residence_dates", "ledger_event_subdistrict"],
+        .residents: ["resident_name", "residence_unit", "residence_dates", "residence_moved_in", "ledger_event_subdistrict"],
     ]
 
     public var kind: Kind
