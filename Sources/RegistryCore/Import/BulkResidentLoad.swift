@@ -8,8 +8,10 @@ import GRDB
 /// finds each row's unit; the other writes, in file order, inside one all-or-nothing
 /// transaction. The units are read through a reader connection whose snapshot begins after
 /// the writer's transaction has begun (and so holds the write lock): it sees the units as
-/// the import's transaction does, since importing residents never changes a unit. A row whose person
-/// is seen for the first time in the file is written directly: the person, the residence
+/// the import's transaction does, since importing residents never changes a unit, and its
+/// look-ups never search the import's own growing WAL index.
+///
+/// A row whose person is seen for the first time in the file is written directly: the person, the residence
 /// (closed already when `moved_out` is given) and the `move_in` (and `move_out`) events,
 /// the same rows and events its operations would write. A row of a person seen before in
 /// the file, or of a person already registered (the blind index's UNIQUE constraint says
