@@ -58,8 +58,9 @@ struct PopulationTally {
         SELECT grid, facet, value, count(*) FROM population_share GROUP BY grid, facet, value;
         """
 
-    /// Fills `population_birthday` from scratch (schema version 11): with ``recount``, after
-    /// a first import, and by the migration that made the table.
+    /// Fills `population_birthday` from scratch (schema version 11): by the migration that
+    /// made the table. (A first import and `registry recount` count it in the months' pass,
+    /// ``PopulationMonths/rebuild(_:through:now:)``.)
     static let recountBirthdays = """
         DELETE FROM population_birthday;
         INSERT INTO population_birthday (born, grid, people)

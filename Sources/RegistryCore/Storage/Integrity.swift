@@ -171,15 +171,11 @@ extension Registry {
     /// residences (`population`, `population_birthday`, `population_month`): the repair for
     /// counts `check` found wrong, and how a registry filled request by request gets its
     /// months (they are otherwise built by the migration that made them and by a first
-    /// import). One transaction; writers wait for it (about 10 s at a million residents).
+    /// import). One transaction; writers wait for it (about 4.5 s at a million residents).
+    /// Nothing in it sorts through SQLite (``PopulationMonths/Sweep`` counts and orders in
+    /// its own arrays), so it needs no temporary files.
     /// - Returns: how many months were built.
     public func recountPopulation(operator actor: String) throws(RegistryError) -> Int {
-        // SQLite's grouping of the birthdays spills to temporary files, as an import's does
-        // (in memory it reached 909 MB at ten million residents).
-        try storageErrors { try sortingOnDisk { try recountInOneGroup(operator: actor) } }
-    }
-
-    private func recountInOneGroup(operator actor: String) throws(RegistryError) -> Int {
         try performGroup(operator: actor) { group throws(RegistryError) -> Int in
             try storageErrors {
                 try PopulationMonths.recountAll(group.db, through: group.today)
