@@ -72,6 +72,28 @@ final class LiveProcess: @unchecked Sendable {
 
 @Suite("Concurrency and crash safety, end to end", .serialized)
 struct ReliabilityTests {
+    /// A county of 20,000 generated residents with its areas and units imported; returns
+    /// the folder of its files (`residents.csv` not imported yet).
+    func generatedCounty(_ b: Binary) throws -> String {
+        #expect(try b.run("init", "--county", "411525", "--name", "固始县").status == 0)
+        let out = b.folder + "/gen"
+        #expect(try b.run(["generate", "--residents", "20000", "--seed", "9", "--out", out]).status == 0)
+        #expect(try b.run(["import", "areas", out + "/areas.csv"]).status == 0)
+        #expect(try b.run(["import", "units", out + "/units.csv"]).status == 0)
+        return out
+    }
+
+    /// `registry import residents file` started in the background, to be killed.
+    func startImport(_ b: Binary, _ file: String) throws -> Process {
+        let process = Process()
+        process.executableURL = Binary.url
+        process.arguments = ["import", "residents", file, "--db", b.db]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     @Test("four processes register at once while a fifth exports: nothing fails, nothing is lost")
     func concurrentWriters() throws {
         signal(SIGPIPE, SIG_IGN)
@@ -163,18 +185,9 @@ struct ReliabilityTests {
     func killedImport() throws {
         let b = try Binary()
         defer { b.remove() }
-        #expect(try b.run("init", "--county", "411525", "--name", "固始县").status == 0)
-        let out = b.folder + "/gen"
-        #expect(try b.run(["generate", "--residents", "20000", "--seed", "9", "--out", out]).status == 0)
-        #expect(try b.run(["import", "areas", out + "/areas.csv"]).status == 0)
-        #expect(try b.run(["import", "units", out + "/units.csv"]).status == 0)
+        let out = try generatedCounty(b)
         for delay in [200_000, 600_000] {
-            let process = Process()
-            process.executableURL = Binary.url
-            process.arguments = ["import", "residents", out + "/residents.csv", "--db", b.db]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try startImport(b, out + "/residents.csv")
             usleep(useconds_t(delay))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -188,5 +201,39 @@ struct ReliabilityTests {
             }
             #expect(try b.run("check").status == 0)
         }
+    }
+
+    @Test("killed in a first load written through the rollback journal, the database comes back empty of residents, sound, and in WAL mode")
+    func killedRollbackJournalLoad() throws {
+        let b = try Binary()
+        defer { b.remove() }
+        let out = try generatedCounty(b)
+        let process = try startImport(b, out + "/residents.csv")
+        // The journal exists from the load's first write: proof that it left WAL mode.
+        var journalSeen = false
+        for _ in 0..<6000 where process.isRunning {
+            if FileManager.default.fileExists(atPath: b.db + "-journal") { journalSeen = true; break }
+            usleep(5000)
+        }
+        #expect(journalSeen)
+        usleep(300_000)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        // Opening the registry rolls the hot journal back and turns WAL mode on again.
+        #expect(try b.run("check").status == 0)
+        #expect(!FileManager.default.fileExists(atPath: b.db + "-journal"))
+        let header = try FileHandle(forReadingFrom: URL(fileURLWithPath: b.db)).readData(ofLength: 20)
+        #expect(Array(header[18...19]) == [2, 2])   // WAL's read and write versions
+        let people = try b.run("resident", "find", "--limit", "1", "--json").stdout
+        if people.contains(#""idNumber""#) {
+            Issue.record("the load finished before the kill; the test proves nothing (a slower kill needed)")
+            return
+        }
+        // Nothing of it stayed; the same file loads again, whole.
+        let again = try b.run(["import", "residents", out + "/residents.csv"])
+        #expect(again.status == 0)
+        let last = try b.run("resident", "find", "--limit", "1000", "--after", "19000", "--json").stdout
+        #expect(last.components(separatedBy: #""idNumber""#).count - 1 == 1000)
+        #expect(try b.run("check").status == 0)
     }
 }

@@ -6,10 +6,16 @@ import GRDB
 /// One thread reads and parses the file, checks every field with the same rules as
 /// `resident.register` (``TextRules``, ``IDNumber``), seals the ID number and phone, and
 /// finds each row's unit; the other writes, in file order, inside one all-or-nothing
-/// transaction. The units are read through a reader connection whose snapshot begins after
-/// the writer's transaction has begun (and so holds the write lock): it sees the units as
-/// the import's transaction does, since importing residents never changes a unit, and its
-/// look-ups never search the import's own growing WAL index.
+/// transaction.
+///
+/// A county's first load (nobody lives in the registry yet) is written through SQLite's
+/// rollback journal when the database can be had alone (``RollbackJournal``); the writer
+/// then finds the units itself, as no other connection may read meanwhile. Otherwise the
+/// load stays in WAL mode and the units are read on the parsing thread, through a reader
+/// connection whose snapshot begins after the writer's transaction has begun (and so
+/// holds the write lock): it sees the units as the import's transaction does, since
+/// importing residents never changes a unit, and its look-ups never search the import's
+/// own growing WAL index.
 ///
 /// A row whose person is seen for the first time in the file is written directly: the person, the residence
 /// (closed already when `moved_out` is given) and the `move_in` (and `move_out`) events,
@@ -44,8 +50,11 @@ struct BulkResidentLoad {
         var line: Int
         var fields: [String]
         var person: ResidentRecord
-        /// The row's unit, open on the day the writer's transaction began.
-        var unit: UnitRecord
+        /// The row's `unit_id` as the file gives it.
+        var unitCode: String
+        /// The row's unit, open on the day the writer's transaction began, when the parsing
+        /// thread found it; `nil` when the writer finds it.
+        var unit: UnitRecord?
         var movedIn: CivilDate
         var movedOut: CivilDate?
         var blindIndex: Data
@@ -53,14 +62,24 @@ struct BulkResidentLoad {
         var phoneCipher: Data?
     }
 
+    /// What a load wrote, and how.
+    struct Loaded {
+        var rows: Int
+        /// Written through the rollback journal rather than the WAL.
+        var rollbackJournal: Bool
+    }
+
     /// Loads the file; `nil` when the caller must run the rows one by one instead.
     func run(_ registry: Registry, operator actor: String, started: Date,
-             progress: ((Int, Double) -> Void)?) throws(RegistryError) -> Int? {
+             progress: ((Int, Double) -> Void)?) throws(RegistryError) -> Loaded? {
         guard let key = registry.key else { return nil }
         let (reader, columnIndex, _) = try importer.open(path)
+        let journal = try Self.isFirstLoad(registry) ? RollbackJournal.enter(registry.pool) : nil
+        defer { journal?.leave() }
         // Each batch weighs 1: at most `queueDepth` wait.
         let queue = BatchQueue<[Staged]>(capacity: Self.queueDepth)
-        let parser = Parser(reader: reader, columnIndex: columnIndex, key: key, today: .today(), queue: queue, pool: registry.pool)
+        let parser = Parser(reader: reader, columnIndex: columnIndex, key: key, today: .today(), queue: queue,
+                            units: journal == nil ? registry.pool : nil)
         let thread = Thread { parser.run() }
         thread.stackSize = 1 << 20
         thread.start()
@@ -70,7 +89,7 @@ struct BulkResidentLoad {
             parser.finished.wait()
         }
         do {
-            return try registry.performGroup(operator: actor, isolation: .allOrNothing) { group throws(RegistryError) -> Int in
+            let rows = try registry.performGroup(operator: actor, isolation: .allOrNothing) { group throws(RegistryError) -> Int in
                 // The transaction holds the write lock from its first statement (immediate).
                 parser.writerBegan.signal()
                 let importStart = try ImportRun.start(in: group)
@@ -83,9 +102,10 @@ struct BulkResidentLoad {
                     try group.db.withPageCache(kibibytes: 16384) { () throws -> Int in
                         var done = 0
                         var lastReport = started
+                        var units = UnitsSeen()
                         while let batches = queue.takeAll() {
                             for row in batches.joined() {
-                                try write(row, columnIndex: columnIndex, months: months, in: group)
+                                try write(row, columnIndex: columnIndex, months: months, units: &units, in: group)
                                 done += 1
                             }
                             if let progress {
@@ -109,9 +129,33 @@ struct BulkResidentLoad {
                 try ImportRun.finish(.residents, since: importStart, in: group)
                 return done
             }
+            return Loaded(rows: rows, rollbackJournal: journal != nil)
         } catch {
             if error.reason == Self.fallback.reason { return nil }
             throw error
+        }
+    }
+
+    /// Whether nobody lives in the registry: only then is the load written through the
+    /// rollback journal (it shuts other readers out while it runs, and a first load is
+    /// the large one). The transaction decides again for itself
+    /// (``SuspendedPopulationCounts``); this only chooses the journal.
+    private static func isFirstLoad(_ registry: Registry) throws(RegistryError) -> Bool {
+        try registry.read { db in
+            try !(Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM residence WHERE moved_out IS NULL)") ?? true)
+        }
+    }
+
+    /// The last unit the writer found: rows of one unit usually come together.
+    struct UnitsSeen {
+        var last: UnitRecord?
+
+        /// The open unit `code`, or the fallback when there is none.
+        mutating func find(_ code: String, in db: Database) throws -> UnitRecord {
+            if let last, last.unitId == code { return last }
+            guard let unit = try UnitRecord.find(db, unitId: code), unit.closedOn == nil else { throw fallback }
+            last = unit
+            return unit
         }
     }
 
@@ -126,7 +170,8 @@ struct BulkResidentLoad {
     /// - Parameter months: how the months' counts follow the new residences; `nil` when the
     ///   population is recounted at the end (a first load), so new residences are not
     ///   counted one by one.
-    private func write(_ row: Staged, columnIndex: [String: Int], months: PopulationMonths.Batch?, in group: Registry.Group) throws(RegistryError) {
+    private func write(_ row: Staged, columnIndex: [String: Int], months: PopulationMonths.Batch?,
+                       units: inout UnitsSeen, in group: Registry.Group) throws(RegistryError) {
         switch row {
         case .unusable:
             throw Self.fallback
@@ -137,8 +182,8 @@ struct BulkResidentLoad {
         case let .newPerson(new):
             let context = group.context
             let db = context.db
-            let unit = new.unit
             try storageErrors {
+                let unit = try new.unit ?? units.find(new.unitCode, in: db)
                 var person = new.person
                 let resident = try RawStatement(db, Self.insertResident)
                 resident.bind(1, new.blindIndex)
@@ -187,7 +232,8 @@ extension BulkResidentLoad {
         private let key: RegistryKey
         private let today: CivilDate
         private let queue: BatchQueue<[Staged]>
-        private let pool: DatabasePool
+        /// Where the thread finds the units; `nil` when the writer finds them.
+        private let units: DatabasePool?
         /// Signalled when the thread has stopped (and closed the file).
         let finished = DispatchSemaphore(value: 0)
         /// Signalled once the writer's transaction has begun (or will never begin): only
@@ -195,13 +241,13 @@ extension BulkResidentLoad {
         let writerBegan = DispatchSemaphore(value: 0)
 
         init(reader: TableSource, columnIndex: [String: Int], key: RegistryKey, today: CivilDate,
-             queue: BatchQueue<[Staged]>, pool: DatabasePool) {
+             queue: BatchQueue<[Staged]>, units: DatabasePool?) {
             self.reader = reader
             self.columnIndex = columnIndex
             self.key = key
             self.today = today
             self.queue = queue
-            self.pool = pool
+            self.units = units
         }
 
         func run() {
@@ -209,18 +255,19 @@ extension BulkResidentLoad {
                 reader.close()
                 finished.signal()
             }
+            guard let units else { return stageAll(units: nil) }
             writerBegan.wait()
             do {
                 // Units are read once or twice each, in no order: a small cache serves as well.
-                try pool.read { db in try db.withPageCache(kibibytes: 2048) { stageAll(units: db) } }
+                try units.read { db in try db.withPageCache(kibibytes: 2048) { stageAll(units: db) } }
             } catch {
                 queue.put([.unusable], weight: 1)
                 queue.close()
             }
         }
 
-        /// Stages every row, finding units through `db`.
-        private func stageAll(units db: Database) {
+        /// Stages every row, finding units through `db` when there is one.
+        private func stageAll(units db: Database?) {
             // People seen so far: fixed memory, sized by the file (about 60 bytes a row).
             var seen = SeenPeople(expected: Int(reader.byteCount / 60))
             var batch: [Staged] = []
@@ -247,7 +294,7 @@ extension BulkResidentLoad {
             queue.close()
         }
 
-        private func stage(line: Int, fields: [String], seen: inout SeenPeople, units db: Database) -> Staged {
+        private func stage(line: Int, fields: [String], seen: inout SeenPeople, units db: Database?) -> Staged {
             guard fields.count == columnIndex.count else { return .unusable }
             let cells = CSVImport.Cells(values: fields, index: columnIndex)
             do {
@@ -257,9 +304,12 @@ extension BulkResidentLoad {
                 guard let movedIn = try cells.date("moved_in", field: "movedIn"), movedIn >= idNumber.birthDate else { return .unusable }
                 let movedOut = try cells.date("moved_out", field: "movedOut")
                 if let movedOut, movedOut < movedIn { return .unusable }
-                guard let unitId = try cells.code("unit_id", field: "unitId"),
-                      let unit = try storageErrors({ try UnitRecord.find(db, unitId: unitId) }), unit.closedOn == nil
-                else { return .unusable }
+                guard let unitId = try cells.code("unit_id", field: "unitId") else { return .unusable }
+                var unit: UnitRecord?
+                if let db {
+                    unit = try storageErrors { try UnitRecord.find(db, unitId: unitId) }
+                    guard let unit, unit.closedOn == nil else { return .unusable }
+                }
                 let name = try TextRules.text(try CellText.words(try cells.required("name", field: "name"), field: "name"), field: "name", maxLength: 100)
                 let phone = try cells.phone("phone", field: "phone").map { p throws(RegistryError) in try TextRules.phone(p, field: "phone") }
                 let hukouCode = try cells.code("hukou_code", field: "hukouCode").map { h throws(RegistryError) in try TextRules.hukouCode(h, field: "hukouCode") }
@@ -267,7 +317,7 @@ extension BulkResidentLoad {
                 let person = ResidentRecord(idNumber: idNumber, idIndex: blindIndex, name: name,
                                             hukouCode: hukouCode ?? idNumber.divisionCode, phone: phone)
                 return .newPerson(NewPerson(
-                    line: line, fields: fields, person: person, unit: unit, movedIn: movedIn, movedOut: movedOut,
+                    line: line, fields: fields, person: person, unitCode: unitId, unit: unit, movedIn: movedIn, movedOut: movedOut,
                     blindIndex: blindIndex,
                     idCipher: try key.seal(idNumber.value, label: PersonalDataCipher.Label.residentID, boundTo: blindIndex),
                     phoneCipher: try phone.map { try key.seal($0, label: PersonalDataCipher.Label.residentPhone, boundTo: blindIndex) }))

@@ -53,6 +53,8 @@ public struct CSVImport {
         /// Whether the rows were loaded by the bulk path (``BulkResidentLoad``) rather than
         /// one operation per row.
         public var bulk = false
+        /// Whether the bulk path wrote through SQLite's rollback journal (``RollbackJournal``).
+        var rollbackJournal = false
     }
 
     public static let maxReportedRows = 100
@@ -93,9 +95,10 @@ public struct CSVImport {
             if kind == .residents && allowsBulkLoad && !dryRun {
                 // The fast path loads new people in bulk; anything it does not handle (a bad
                 // row, a person already registered) rolls it back, and the rows run one by one.
-                if let rows = try BulkResidentLoad(importer: self, path: source).run(registry, operator: actor, started: started,
-                                                                                    progress: progress) {
-                    return Summary(rows: rows, seconds: Date().timeIntervalSince(started), bulk: true)
+                if let loaded = try BulkResidentLoad(importer: self, path: source).run(registry, operator: actor, started: started,
+                                                                                      progress: progress) {
+                    return Summary(rows: loaded.rows, seconds: Date().timeIntervalSince(started), bulk: true,
+                                   rollbackJournal: loaded.rollbackJournal)
                 }
             }
             let rows = try rowByRow(registry, path: source, operator: actor, started: started, progress: progress)
