@@ -286,7 +286,9 @@ public final class Registry: Sendable {
                     state.monthsTaken.latest = .some(try PopulationMonths.extend(db, through: group.today)?.description)
                     do throws(RegistryError) {
                         output = .success(try body(group))
-                        return state.replayNeeded ? .rollback : .commit
+                        if state.replayNeeded { return .rollback }
+                        try storageErrors { try state.pendingShares.flush(db) }
+                        return .commit
                     } catch {
                         output = .failure(error)
                         return .rollback
@@ -402,10 +404,13 @@ public final class Registry: Sendable {
             let chainTips = HashChain.Tips()
             /// The latest month taken as this transaction began (``PopulationMonths/Taken``).
             let monthsTaken = PopulationMonths.Taken()
+            /// Population shares of the group's new residences, written before the commit.
+            let pendingShares = PendingShares()
         }
 
         var context: OperationContext {
             OperationContext(db: db, settings: registry.settings, principal: principal, today: today, now: now, chainTips: state.chainTips, monthsTaken: state.monthsTaken,
+                             pendingShares: state.pendingShares,
                              key: registry.key, keyFile: registry.keyFile)
         }
 
@@ -431,16 +436,23 @@ public final class Registry: Sendable {
             if state.replayNeeded {
                 return .failure(.storage("not run: the group runs again with savepoints"))
             }
+            // Anything but a registration may read the counts or change them.
+            let holding = Request.self is any LeavesSharesPending.Type
             do throws(RegistryError) {
                 try Authorization.check(principal, Request.method)
+                if !holding { try storageErrors { try state.pendingShares.flush(db) } }
             } catch {
                 return .failure(error)
             }
+            state.pendingShares.beginRequest(holding: holding)
             if isolation != .savepoints && !state.savepointsFromNowOn {
                 let changesBefore = db.totalChangesCount
                 do {
-                    return .success(try request.execute(in: context))
+                    let result = try request.execute(in: context)
+                    state.pendingShares.acceptRequest()
+                    return .success(result)
                 } catch {
+                    state.pendingShares.discardRequest(rolledBack: false)
                     state.chainTips.forget()
                     if db.totalChangesCount != changesBefore {
                         if isolation == .optimistic { state.replayNeeded = true } else { state.savepointsFromNowOn = true }
@@ -458,6 +470,7 @@ public final class Registry: Sendable {
             do {
                 let result = try request.execute(in: context)
                 try db.cachedExecute(sql: "RELEASE SAVEPOINT request")
+                state.pendingShares.acceptRequest()
                 return .success(result)
             } catch {
                 state.chainTips.forget()
@@ -468,6 +481,7 @@ public final class Registry: Sendable {
                 } catch {
                     return .failure(RegistryError.fromDatabase(error))
                 }
+                state.pendingShares.discardRequest(rolledBack: true)
                 return .failure(failure)
             }
         }

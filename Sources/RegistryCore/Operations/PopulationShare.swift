@@ -28,20 +28,24 @@ enum PopulationShare {
         ON CONFLICT (born, grid) DO UPDATE SET people = people + 1
         """
 
-    /// Counts `person` as living in `unit`'s grid from now on.
-    static func add(person: ResidentRecord, unit: UnitRecord, settings: RegistrySettings, _ db: Database) throws {
+    /// Counts `person` as living in `unit`'s grid from now on: the date of birth at once,
+    /// the other shares at once too or, when `pending` is holding, there until it is
+    /// flushed (the date of birth is one row per person anyway).
+    static func add(person: ResidentRecord, unit: UnitRecord, settings: RegistrySettings,
+                    pending: PendingShares? = nil, _ db: Database) throws {
         let birthday = try RawStatement(db, birthdayUpsert)
         birthday.bind(1, person.birthDate.description)
         birthday.bind(2, unit.grid)
         try birthday.run()
-        try count(unit.grid, "sex", person.sex.rawValue, db)
-        try count(unit.grid, "born", String(person.birthDate.description.prefix(4)), db)
+        try count(unit.grid, "sex", person.sex.rawValue, pending, db)
+        try count(unit.grid, "born", String(person.birthDate.description.prefix(4)), pending, db)
         if settings.isMigrant(hukouCode: person.hukouCode, subdistrict: unit.subdistrict) {
-            try count(unit.grid, "origin", String(person.hukouCode.prefix(2)), db)
+            try count(unit.grid, "origin", String(person.hukouCode.prefix(2)), pending, db)
         }
     }
 
-    private static func count(_ grid: String, _ facet: String, _ value: String, _ db: Database) throws {
+    private static func count(_ grid: String, _ facet: String, _ value: String, _ pending: PendingShares?, _ db: Database) throws {
+        if let pending, pending.holding { return pending.add(PendingShares.Key(grid: grid, facet: facet, value: value)) }
         let statement = try RawStatement(db, upsert)
         statement.bind(1, grid)
         statement.bind(2, facet)

@@ -47,6 +47,8 @@ public struct OperationContext {
     let chainTips: HashChain.Tips
     /// The latest month taken, read once per transaction.
     let monthsTaken: PopulationMonths.Taken
+    /// The group's `population` shares not written yet (``PendingShares``).
+    let pendingShares: PendingShares
     /// The registry's key, `nil` when its key file is missing.
     let key: RegistryKey?
     /// Where the key file was looked for, to name it when it is missing.

@@ -79,6 +79,9 @@ public struct RegisterResident: RegistryRequest {
             if let earliest, movedIn < earliest {
                 throw RegistryError.invalid("movedIn", "\(movedIn) is before \(earliest), when this person's previous residence \(open != nil ? "began" : "ended")", reason: .invalidDate)
             }
+            // Before the first write (a refusal above writes nothing): closing the residence
+            // or changing the profile subtracts from rows a share held back may not have made yet.
+            try context.pendingShares.flush(db)
             let before = (known.name, known.phone, known.hukouCode)
             known.name = name
             if let phone { known.phone = phone }
@@ -106,7 +109,7 @@ public struct RegisterResident: RegistryRequest {
         insert.bind(3, movedIn.description)
         try insert.run()
         let residenceId = db.lastInsertedRowID
-        try PopulationShare.add(person: person, unit: unit, settings: context.settings, db)
+        try PopulationShare.add(person: person, unit: unit, settings: context.settings, pending: context.pendingShares, db)
         try PopulationMonths.add(residence: residenceId, movedIn: movedIn.description, taken: context.monthsTaken, db)
         let event = LedgerEvent.person(.moveIn, person, at: unit, on: movedIn, settings: context.settings)
         try event.append(in: context)
@@ -116,6 +119,10 @@ public struct RegisterResident: RegistryRequest {
         return Result(idNumber: idNumber.masked, residenceId: residenceId, migrant: event.migrant ?? false)
     }
 }
+
+/// A known person's registration flushes the group's pending shares itself; a new
+/// person's only adds shares.
+extension RegisterResident: LeavesSharesPending {}
 
 extension RegisterResident: SealsAhead {
     mutating func sealAhead(with key: RegistryKey) {
