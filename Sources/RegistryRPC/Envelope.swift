@@ -58,12 +58,13 @@ struct Envelope {
 /// Response lines.
 enum Response {
     static func result(id: JSONValue, _ result: JSONValue) -> String {
-        var out = "{\"jsonrpc\":\"2.0\",\"id\":"
+        var out = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
+        out.reserveCapacity(256)
         JSONWriter.write(id, into: &out)
-        out += ",\"result\":"
+        out.append(contentsOf: #","result":"#.utf8)
         JSONWriter.write(result, into: &out)
-        out += "}"
-        return out
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func error(id: JSONValue, _ error: RegistryError) -> String {

@@ -1,11 +1,22 @@
 /// Writes ``JSONValue``s as compact JSON text (RFC 8259), keys in their given order.
 ///
 /// Hand-written because Foundation's encoder neither keeps key order nor writes `null`
-/// for absent optionals, and because responses are on the JSON-RPC hot path.
+/// for absent optionals, and because responses are on the JSON-RPC hot path. The text is
+/// written as UTF-8 bytes into one buffer: appending to a `String` piece by piece cost a
+/// fifth of a whole `analysis demographics --json` process at a million residents.
+///
+/// ```swift
+/// JSONWriter.string(.object([("ok", .bool(true))]))   // {"ok":true}
+/// ```
 public enum JSONWriter {
     /// The compact JSON text of `value`.
     public static func string(_ value: JSONValue) -> String {
-        var out = ""
+        String(decoding: bytes(value), as: UTF8.self)
+    }
+
+    /// The compact JSON text of `value` as UTF-8 bytes.
+    public static func bytes(_ value: JSONValue) -> [UInt8] {
+        var out: [UInt8] = []
         out.reserveCapacity(128)
         write(value, into: &out)
         return out
@@ -13,37 +24,47 @@ public enum JSONWriter {
 
     /// Appends the compact JSON text of `value` to `out`.
     public static func write(_ value: JSONValue, into out: inout String) {
+        out += string(value)
+    }
+
+    /// Appends the compact JSON text of `value` to `out`, as UTF-8 bytes.
+    public static func write(_ value: JSONValue, into out: inout [UInt8]) {
         switch value {
-        case .null: out += "null"
-        case let .bool(b): out += b ? "true" : "false"
-        case let .int(i): out += String(i)
+        case .null: append("null", to: &out)
+        case let .bool(b): append(b ? "true" : "false", to: &out)
+        case let .int(i): append(String(i), to: &out)
         case let .double(d):
             if !d.isFinite {
-                out += "null"
+                append("null", to: &out)
             } else if d == d.rounded(), abs(d) < 1e15 {
-                out += String(Int64(d))
-                out += ".0"
+                append(String(Int64(d)), to: &out)
+                append(".0", to: &out)
             } else {
-                out += "\(d)"
+                append("\(d)", to: &out)
             }
         case let .string(s): writeString(s, into: &out)
         case let .array(items):
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (index, item) in items.enumerated() {
-                if index > 0 { out += "," }
+                if index > 0 { out.append(UInt8(ascii: ",")) }
                 write(item, into: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case let .object(pairs):
-            out += "{"
+            out.append(UInt8(ascii: "{"))
             for (index, (key, item)) in pairs.enumerated() {
-                if index > 0 { out += "," }
+                if index > 0 { out.append(UInt8(ascii: ",")) }
                 writeString(key, into: &out)
-                out += ":"
+                out.append(UInt8(ascii: ":"))
                 write(item, into: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
+    }
+
+    private static func append(_ text: String, to out: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { out.append(contentsOf: $0) }
     }
 
     /// Whether `s` holds a quote, a backslash or a control character, which a JSON string
@@ -54,25 +75,26 @@ public enum JSONWriter {
 
     /// Appends `s` as a JSON string literal: quotes, backslashes and control characters escaped,
     /// everything else (Chinese text included) as UTF-8.
-    public static func writeString(_ s: String, into out: inout String) {
-        out += "\""
-        if !needsEscaping(s) {
-            out += s
-        } else {
-            for scalar in s.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                case _ where scalar.value < 0x20:
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                default: out.unicodeScalars.append(scalar)
+    static func writeString(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var s = s
+        s.withUTF8 { bytes in
+            for byte in bytes {
+                switch byte {
+                case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(byte)
+                case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(byte)
+                case 0x0A: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
+                case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
+                case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
+                case ..<0x20:
+                    let hex = Array("0123456789abcdef".utf8)
+                    out.append(contentsOf: Array("\\u00".utf8))
+                    out.append(hex[Int(byte >> 4)])
+                    out.append(hex[Int(byte & 0x0F)])
+                default: out.append(byte)
                 }
             }
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 }

@@ -61,31 +61,13 @@ enum HashChain {
     }
 
     /// ``linkText(previous:values:)`` as UTF-8 bytes, written straight into one buffer (every
-    /// registration links a ledger event on the writing thread): the same bytes as
-    /// `JSONWriter` writes, which a test holds for every kind of value.
+    /// registration links a ledger event on the writing thread).
     static func linkBytes(previous: String, values: [JSONValue]) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(512)
         bytes.append(contentsOf: previous.utf8)
         bytes.append(0x0A)
-        bytes.append(0x5B)
-        for (index, value) in values.enumerated() {
-            if index > 0 { bytes.append(0x2C) }
-            switch value {
-            case .null:
-                bytes.append(contentsOf: "null".utf8)
-            case let .int(number):
-                bytes.append(contentsOf: String(number).utf8)
-            case let .string(text) where !JSONWriter.needsEscaping(text):
-                bytes.append(0x22)
-                bytes.append(contentsOf: text.utf8)
-                bytes.append(0x22)
-            default:
-                // Text to escape, and kinds a chain never holds: JSONWriter's own text.
-                bytes.append(contentsOf: JSONWriter.string(value).utf8)
-            }
-        }
-        bytes.append(0x5D)
+        JSONWriter.write(.array(values), into: &bytes)
         return bytes
     }
 
