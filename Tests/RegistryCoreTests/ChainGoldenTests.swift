@@ -51,6 +51,31 @@ struct ChainGoldenTests {
         }
     }
 
+    @Test("JSONWriter's escapes, pinned: quote, backslash, the three named controls, the others as \\u00XX; everything else as UTF-8")
+    func escapesPinned() {
+        let text = JSONWriter.string(.string("a\"b\\c\nd\re\tf\u{1}g\u{1f}h\u{7f}王😀/"))
+        #expect(text == #""a\"b\\c\nd\re\tf\u0001g\u001fh\#u{7f}王😀/""#)
+        #expect(JSONWriter.string(.object([("k", .array([.int(-3), .double(2), .double(0.5), .bool(false), .null]))]))
+                == #"{"k":[-3,2.0,0.5,false,null]}"#)
+    }
+
+    @Test("whatever JSONWriter writes reads back as the same value")
+    func writerRoundTrips() throws {
+        var random = SystemRandomNumberGenerator()
+        let pieces = ["王", "秀水路", "\"", "\\", "\n", "\r", "\u{1}", "\u{1f}", "a", "1", " ", "\t", "😀", "/"]
+        for _ in 0..<2_000 {
+            let value = JSONValue.array((0..<Int.random(in: 0...17, using: &random)).map { _ in
+                switch Int.random(in: 0...4, using: &random) {
+                case 0: return .null
+                case 1: return .int(Int64.random(in: Int64.min...Int64.max, using: &random))
+                case 2: return .bool(Bool.random(using: &random))
+                default: return .string((0..<Int.random(in: 0...6, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined())
+                }
+            })
+            #expect(try JSONParser.parse(JSONWriter.bytes(value)) == value)
+        }
+    }
+
     /// The values were computed independently (Python's hmac and hashlib: HKDF-SHA256 of the
     /// master key, salt "registry", info "registry chain key v1"; HMAC-SHA256 of the text).
     @Test("keyed links and the key check under a fixed key")
