@@ -216,6 +216,9 @@ struct ReliabilityTests {
             usleep(5000)
         }
         #expect(journalSeen)
+        // The journal holds pages of the file (sealed ID numbers, names): as private as it.
+        let mode = (try? FileManager.default.attributesOfItem(atPath: b.db + "-journal")[.posixPermissions] as? Int) ?? nil
+        #expect(mode == 0o600)
         usleep(300_000)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
