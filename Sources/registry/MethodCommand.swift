@@ -20,13 +20,7 @@ extension MethodCommand {
         let result = try refusals { () throws(RegistryError) in
             try registry.perform(method: Self.method, params: params.json, operator: database.operatorName)
         }
-        if output.json {
-            var bytes = JSONWriter.bytes(result)
-            bytes.append(0x0A)
-            FileHandle.standardOutput.write(Data(bytes))
-        } else {
-            emit(ResultText.render(result))
-        }
+        emit(output.json ? JSONWriter.string(result) : ResultText.render(result))
     }
 }
 

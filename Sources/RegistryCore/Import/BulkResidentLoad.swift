@@ -141,9 +141,7 @@ struct BulkResidentLoad {
     /// the large one). The transaction decides again for itself
     /// (``SuspendedPopulationCounts``); this only chooses the journal.
     private static func isFirstLoad(_ registry: Registry) throws(RegistryError) -> Bool {
-        try registry.read { db in
-            try !(Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM residence WHERE moved_out IS NULL)") ?? true)
-        }
+        try registry.read { db in try SuspendedPopulationCounts.nobodyLives(db) }
     }
 
     /// The last unit the writer found: rows of one unit usually come together.

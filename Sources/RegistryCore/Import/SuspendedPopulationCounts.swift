@@ -12,11 +12,15 @@ import GRDB
 struct SuspendedPopulationCounts {
     private let triggers: DeferredSchema
 
+    /// Whether no residence is open: the registry awaits its first load.
+    static func nobodyLives(_ db: Database) throws -> Bool {
+        try !(Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM residence WHERE moved_out IS NULL)") ?? true)
+    }
+
     /// Drops the triggers when no residence is open; `nil` (and nothing done) otherwise.
     static func suspendIfNobodyLives(in group: Registry.Group) throws(RegistryError) -> SuspendedPopulationCounts? {
         let names = try storageErrors { () throws -> [String]? in
-            let someone = try Bool.fetchOne(group.db, sql: "SELECT EXISTS (SELECT 1 FROM residence WHERE moved_out IS NULL)") ?? true
-            if someone { return nil }
+            guard try nobodyLives(group.db) else { return nil }
             return try String.fetchAll(group.db, sql: """
                 SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('residence', 'resident')
                   AND name LIKE 'population\\_%' ESCAPE '\\' ORDER BY rowid
