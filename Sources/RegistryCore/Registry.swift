@@ -406,11 +406,14 @@ public final class Registry: Sendable {
             let monthsTaken = PopulationMonths.Taken()
             /// Population shares of the group's new residences, written before the commit.
             let pendingShares = PendingShares()
+            /// The population's triggers are set aside and it is counted again before the
+            /// commit (``SuspendedPopulationCounts``): new residences need not be counted.
+            var populationSuspended = false
         }
 
         var context: OperationContext {
             OperationContext(db: db, settings: registry.settings, principal: principal, today: today, now: now, chainTips: state.chainTips, monthsTaken: state.monthsTaken,
-                             pendingShares: state.pendingShares,
+                             pendingShares: state.pendingShares, populationSuspended: state.populationSuspended,
                              key: registry.key, keyFile: registry.keyFile)
         }
 

@@ -27,12 +27,15 @@ struct SuspendedPopulationCounts {
                 """)
         }
         guard let names else { return nil }
-        return SuspendedPopulationCounts(triggers: try DeferredSchema.drop(names, in: group))
+        let suspended = SuspendedPopulationCounts(triggers: try DeferredSchema.drop(names, in: group))
+        group.state.populationSuspended = true
+        return suspended
     }
 
     /// Counts everyone living now and on each month's first day from the residences, and
     /// puts the triggers back.
     func resume(in group: Registry.Group) throws(RegistryError) {
+        group.state.populationSuspended = false
         try storageErrors { try PopulationMonths.recountAll(group.db, through: group.today) }
         try triggers.rebuild(in: group)
     }

@@ -49,6 +49,9 @@ public struct OperationContext {
     let monthsTaken: PopulationMonths.Taken
     /// The group's `population` shares not written yet (``PendingShares``).
     let pendingShares: PendingShares
+    /// Whether the population is counted again before the commit (a first load,
+    /// ``SuspendedPopulationCounts``): a new residence then adds no counts of its own.
+    let populationSuspended: Bool
     /// The registry's key, `nil` when its key file is missing.
     let key: RegistryKey?
     /// Where the key file was looked for, to name it when it is missing.

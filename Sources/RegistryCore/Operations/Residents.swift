@@ -109,8 +109,10 @@ public struct RegisterResident: RegistryRequest {
         insert.bind(3, movedIn.description)
         try insert.run()
         let residenceId = db.lastInsertedRowID
-        try PopulationShare.add(person: person, unit: unit, settings: context.settings, pending: context.pendingShares, db)
-        try PopulationMonths.add(residence: residenceId, movedIn: movedIn.description, taken: context.monthsTaken, db)
+        if !context.populationSuspended {
+            try PopulationShare.add(person: person, unit: unit, settings: context.settings, pending: context.pendingShares, db)
+            try PopulationMonths.add(residence: residenceId, movedIn: movedIn.description, taken: context.monthsTaken, db)
+        }
         let event = LedgerEvent.person(.moveIn, person, at: unit, on: movedIn, settings: context.settings)
         try event.append(in: context)
         if let householdId {
