@@ -152,7 +152,8 @@ public final class Registry: Sendable {
     /// Refuses a key that is not the one the database was sealed with, and a database
     /// whose key check was removed.
     private static func verifyKeyCheck(_ pool: DatabasePool, key: RegistryKey, keyPath: String) throws(RegistryError) {
-        let stored = try storageErrors { try pool.read { try Row.fetchOne($0, sql: "SELECT key_check FROM registry WHERE id = 1") } }
+        // On the writer, as the schema version was read (``Migrations/prepare(_:key:createKey:)``).
+        let stored = try storageErrors { try pool.writeWithoutTransaction { try Row.fetchOne($0, sql: "SELECT key_check FROM registry WHERE id = 1") } }
         guard let stored else { return }
         guard let check = stored[0] as String? else {
             throw RegistryError(.internalError, reason: .keyCheckMissing, field: "keyFile",

@@ -269,7 +269,9 @@ enum Migrations {
     ///   when a migration needs a key and there is none.
     /// - Throws: ``RegistryError`` `schema_too_new` when the file was written by a newer program.
     static func prepare(_ queue: DatabasePool, key: RegistryKey?, createKey: @escaping () throws(RegistryError) -> RegistryKey) throws {
-        let version = try queue.read { try Int.fetchOne($0, sql: "PRAGMA user_version") ?? 0 }
+        // On the writer, open already: a reader opened for this one number would cost a
+        // connection (and a parse of the whole schema) to every command.
+        let version = try queue.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA user_version") ?? 0 }
         if version == current { return }
         if version > current {
             throw RegistryError(.internalError, reason: .schemaTooNew,
