@@ -85,7 +85,9 @@ public final class Registry: Sendable {
         let keyPath = keyFile ?? RegistryKey.defaultPath(forDatabase: path)
         let (pool, key, _) = try openDatabase(path: path, keyPath: keyPath, checkKey: true)
         return try storageErrors {
-            guard let settings = try pool.read({ try readSettings($0) }) else {
+            // On the writer, like the schema version and the key check: a command that only
+            // writes then opens no reader connection at all.
+            guard let settings = try pool.writeWithoutTransaction({ try readSettings($0) }) else {
                 throw RegistryError(.notFound, reason: .notInitialized,
                                     message: "\(path) holds no county yet: run `registry init --county CODE --name NAME`")
             }

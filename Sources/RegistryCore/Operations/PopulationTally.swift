@@ -32,6 +32,17 @@ struct PopulationTally {
 
         var working: Int { residents - children - elderly }
 
+        /// Adds `other`'s counts, origins included.
+        mutating func add(_ other: Counts) {
+            residents += other.residents
+            migrants += other.migrants
+            male += other.male
+            female += other.female
+            children += other.children
+            elderly += other.elderly
+            for (province, people) in other.origins { origins[province, default: 0] += people }
+        }
+
         /// Adds `people` (negative: takes them away), of whom `male` are men, `female` women,
         /// `children` under 15 and `elderly` 60 or more, all migrants from `province` when it
         /// is given. Called on the dictionary's entry (`counts[key, default: Counts()].add(…)`),
@@ -263,37 +274,47 @@ struct PopulationTally {
                                   settings: RegistrySettings) throws -> PopulationTally {
         let areaOfGrid = try Self.areaOfGrid(db, selection)
         var counts: [String: Counts] = [:]
-        // The month's rows in key order, grid by grid; the band of a date of birth (the two
-        // edge months) decided by the day.
+        // The month's rows come grid by grid (the table's key is month, grid, facet, value):
+        // a grid's rows are added up in `grid` and given to its area when the next grid's
+        // begin, so that the grid's code becomes a `String` and is looked up once a grid, not
+        // once a row, and a province is a number. (Rows in another order would only hand
+        // over more often.)
+        var grid = GridRows()
         let under15 = Array(edges.under15.utf8), over60 = Array(edges.over60.utf8)
         let young = Array("young".utf8), old = Array("old".utf8), male = Array("male".utf8)
         let rows = try RawStatement(db, "SELECT grid, facet, value, people FROM population_month WHERE month = ? AND people > 0")
         rows.bind(1, month)
         try rows.each { row in
-            guard let key = areaOfGrid[row.string(0)] else { return }
+            let code = row.bytes(0)
+            if !grid.code.elementsEqual(code) {
+                grid.handOver(to: &counts)
+                grid = GridRows(code: Array(code), area: areaOfGrid[row.string(0)])
+            }
+            guard grid.area != nil else { return }
             let people = Int(row.int64(3))
             let value = row.bytes(2)
             switch row.bytes(1).first {
             case UInt8(ascii: "s"):
                 let isMale = value.elementsEqual(male)
-                counts[key, default: Counts()].add(people: people, male: isMale ? people : 0, female: isMale ? 0 : people,
-                                                   children: 0, elderly: 0, migrantsFrom: nil)
+                grid.counts.add(people: people, male: isMale ? people : 0, female: isMale ? 0 : people,
+                                children: 0, elderly: 0, migrantsFrom: nil)
             case UInt8(ascii: "o"):
-                counts[key, default: Counts()].migrants += people
-                counts[key, default: Counts()].origins[row.string(2), default: 0] += people
+                grid.counts.migrants += people
+                grid.addOrigin(value, people)
             default:
                 // 'young', 'old', or a date of birth (digits sort before letters: the words first).
                 if value.elementsEqual(young) {
-                    counts[key, default: Counts()].children += people
+                    grid.counts.children += people
                 } else if value.elementsEqual(old) {
-                    counts[key, default: Counts()].elderly += people
+                    grid.counts.elderly += people
                 } else if under15.lexicographicallyPrecedes(value) {
-                    counts[key, default: Counts()].children += people
+                    grid.counts.children += people
                 } else if !over60.lexicographicallyPrecedes(value) {
-                    counts[key, default: Counts()].elderly += people
+                    grid.counts.elderly += people
                 }
             }
         }
+        grid.handOver(to: &counts)
         try apply("""
             SELECT unit, resident, 1 AS sign FROM residence WHERE moved_in > ? AND moved_in <= ?
             UNION ALL
@@ -302,13 +323,51 @@ struct PopulationTally {
         return PopulationTally(byArea: counts, of: selection, way: .month)
     }
 
+    /// One grid's rows of a month, added up before they go to its area's counts.
+    private struct GridRows {
+        var code: [UInt8] = []
+        /// The grid's area in the selection; `nil` for a grid outside it.
+        var area: String?
+        var counts = Counts()
+        /// Migrants by a 2-digit province code's number; any other value in `counts.origins`.
+        var provinces = [Int](repeating: 0, count: 100)
+
+        mutating func addOrigin(_ value: UnsafeBufferPointer<UInt8>, _ people: Int) {
+            if value.count == 2, let tens = Self.digit(value[0]), let ones = Self.digit(value[1]) {
+                provinces[tens * 10 + ones] += people
+            } else {
+                counts.origins[String(decoding: value, as: UTF8.self), default: 0] += people
+            }
+        }
+
+        private static func digit(_ byte: UInt8) -> Int? {
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) ? Int(byte - UInt8(ascii: "0")) : nil
+        }
+
+        /// Adds the grid's counts to its area's.
+        func handOver(to counts: inout [String: Counts]) {
+            guard let area else { return }
+            add(to: &counts[area, default: Counts()])
+        }
+
+        private func add(to total: inout Counts) {
+            total.add(counts)
+            for (number, people) in provinces.enumerated() where people != 0 {
+                total.origins[Self.provinceCodes[number], default: 0] += people
+            }
+        }
+
+        private static let provinceCodes = (0..<100).map { $0 < 10 ? "0\($0)" : "\($0)" }
+    }
+
     /// The area (``AreaSelection/groupKey(_:)``) of each grid in the selection.
     private static func areaOfGrid(_ db: Database, _ selection: AreaSelection) throws -> [String: String] {
         let wanted = Set(selection.areas.map { selection.groupKey($0.code) })
         var areaOfGrid: [String: String] = [:]
-        for row in try db.cachedRows(sql: "SELECT code, community, subdistrict FROM area WHERE level = 'grid'") {
-            let key = selection.groupKey(grid: row[0], community: row[1], subdistrict: row[2])
-            if wanted.contains(key) { areaOfGrid[row[0]] = key }
+        try RawStatement(db, "SELECT code, community, subdistrict FROM area WHERE level = 'grid'").each { row in
+            let grid = row.string(0)
+            let key = selection.groupKey(grid: grid, community: row.string(1), subdistrict: row.string(2))
+            if wanted.contains(key) { areaOfGrid[grid] = key }
         }
         return areaOfGrid
     }
