@@ -76,6 +76,19 @@ struct ChainGoldenTests {
         }
     }
 
+    @Test("integers are written as Swift writes them, the edges included")
+    func integersAsSwiftWritesThem() {
+        var random = SystemRandomNumberGenerator()
+        var values: [Int64] = [0, 1, -1, 9, 10, -10, 99, 100, 1_000_000, Int64.max, Int64.min, Int64.max - 1, Int64.min + 1]
+        values += (0..<2_000).map { _ in Int64.random(in: Int64.min...Int64.max, using: &random) >> Int64.random(in: 0...63, using: &random) }
+        for value in values {
+            #expect(JSONWriter.bytes(.int(value)) == Array(String(value).utf8), "\(value)")
+        }
+        // A whole double is written with ".0", through the same digits.
+        #expect(JSONWriter.string(.double(-42)) == "-42.0")
+        #expect(JSONWriter.string(.array([.int(7), .string("秀水"), .int(-3)])) == "[7,\"秀水\",-3]")
+    }
+
     /// The values were computed independently (Python's hmac and hashlib: HKDF-SHA256 of the
     /// master key, salt "registry", info "registry chain key v1"; HMAC-SHA256 of the text).
     @Test("keyed links and the key check under a fixed key")

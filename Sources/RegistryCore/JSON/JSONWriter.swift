@@ -32,12 +32,12 @@ public enum JSONWriter {
         switch value {
         case .null: append("null", to: &out)
         case let .bool(b): append(b ? "true" : "false", to: &out)
-        case let .int(i): append(String(i), to: &out)
+        case let .int(i): writeInteger(i, into: &out)
         case let .double(d):
             if !d.isFinite {
                 append("null", to: &out)
             } else if d == d.rounded(), abs(d) < 1e15 {
-                append(String(Int64(d)), to: &out)
+                writeInteger(Int64(d), into: &out)
                 append(".0", to: &out)
             } else {
                 append("\(d)", to: &out)
@@ -62,6 +62,24 @@ public enum JSONWriter {
         }
     }
 
+    /// Appends the decimal digits of `value`, without making a `String` of them first
+    /// (counts are most of a large result's values).
+    static func writeInteger(_ value: Int64, into out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        // The magnitude as unsigned, so that Int64.min has one too.
+        var rest = value.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 20 digits at most, written backwards
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[23 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0
+            out.append(contentsOf: buffer[(24 - count)..<24])
+        }
+    }
+
     private static func append(_ text: String, to out: inout [UInt8]) {
         var text = text
         text.withUTF8 { out.append(contentsOf: $0) }
@@ -79,6 +97,11 @@ public enum JSONWriter {
         out.append(UInt8(ascii: "\""))
         var s = s
         s.withUTF8 { bytes in
+            // Most strings need no escape: copied whole.
+            guard bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else {
+                out.append(contentsOf: bytes)
+                return
+            }
             for byte in bytes {
                 switch byte {
                 case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(byte)
