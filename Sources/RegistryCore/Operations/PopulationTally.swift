@@ -124,10 +124,18 @@ struct PopulationTally {
         // The other two counted only as far as they could still win (a day long past has
         // changed a million residences since; counting them all took longer than the answer).
         let cap = sinceMonth.map { $0 + 1 } ?? Int.max
-        let changed = try Int.fetchOne(db, sql: """
-            SELECT (SELECT count(*) FROM (SELECT 1 FROM residence WHERE moved_out IS NULL AND moved_in > ? LIMIT ?))
-                 + (SELECT count(*) FROM (SELECT 1 FROM residence WHERE moved_out > ? AND +moved_in <= ? LIMIT ?))
-            """, arguments: [edges.day, cap, edges.day, edges.day, cap]) ?? 0
+        // The residences begun after the day and still open first: an exact range of an
+        // index. Those closed after the day are counted only when the first did not reach
+        // the cap, as their search passes over every residence closed after the day (most
+        // of them begun after it too: on a day years back, 4 ms of a 50 ms answer).
+        var changed = try Int.fetchOne(db, sql: """
+            SELECT count(*) FROM (SELECT 1 FROM residence WHERE moved_out IS NULL AND moved_in > ? LIMIT ?)
+            """, arguments: [edges.day, cap]) ?? 0
+        if changed < cap {
+            changed += try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM (SELECT 1 FROM residence WHERE moved_out > ? AND +moved_in <= ? LIMIT ?)
+                """, arguments: [edges.day, edges.day, cap]) ?? 0
+        }
         // Without a month, estimated from the other end (rows are never deleted but by a
         // rollback): counting the residences begun by a recent day would read nearly all.
         let begun = try sinceMonth == nil
