@@ -286,7 +286,8 @@ struct PopulationTally {
         // a grid's rows are added up in `grid` and given to its area when the next grid's
         // begin, so that the grid's code becomes a `String` and is looked up once a grid, not
         // once a row, and a province is a number. (Rows in another order would only hand
-        // over more often.)
+        // over more often.) The band of a date of birth (the two edge months) is decided by
+        // the day.
         var grid = GridRows()
         let under15 = Array(edges.under15.utf8), over60 = Array(edges.over60.utf8)
         let young = Array("young".utf8), old = Array("old".utf8), male = Array("male".utf8)
