@@ -354,4 +354,23 @@ struct PopulationTests {
         try fresh.registry.pool.write { try $0.execute(sql: "UPDATE population_birthday SET born = '1990-01-02'") }
         #expect(try fresh.registry.check().populationMismatches == 2)
     }
+
+    @Test("a grid's month rows go to its area whole: two-digit provinces by number, any other origin value as it is, a grid outside the selection nowhere")
+    func gridRowsHandOver() {
+        var counts: [String: PopulationTally.Counts] = ["411525003": PopulationTally.Counts(residents: 1, migrants: 1, origins: ["34": 1])]
+        for (code, area) in [("411525003001001", "411525003" as String?), ("411525003001002", "411525003"), ("411525001001001", nil)] {
+            var grid = PopulationTally.GridRows(code: Array(code.utf8), area: area)
+            grid.counts.add(people: 2, male: 1, female: 1, children: 0, elderly: 0, migrantsFrom: nil)
+            for origin in ["34", "05", "x9"] {
+                grid.counts.migrants += 1
+                var text = origin
+                text.withUTF8 { grid.addOrigin($0, 1) }
+            }
+            grid.handOver(to: &counts)
+        }
+        #expect(counts.count == 1)
+        #expect(counts["411525003"]?.residents == 1 + 2 + 2)
+        #expect(counts["411525003"]?.migrants == 1 + 3 + 3)
+        #expect(counts["411525003"]?.origins == ["34": 3, "05": 2, "x9": 2])
+    }
 }

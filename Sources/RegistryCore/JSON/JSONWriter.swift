@@ -85,10 +85,10 @@ public enum JSONWriter {
         text.withUTF8 { out.append(contentsOf: $0) }
     }
 
-    /// Whether `s` holds a quote, a backslash or a control character, which a JSON string
-    /// literal escapes; everything else is written as it is.
-    static func needsEscaping(_ s: String) -> Bool {
-        s.utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
+    /// Whether `byte` is a quote, a backslash or a control character, which a JSON string
+    /// literal escapes; every other byte is written as it is.
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == 0x22 || byte == 0x5C
     }
 
     /// Appends `s` as a JSON string literal: quotes, backslashes and control characters escaped,
@@ -98,7 +98,7 @@ public enum JSONWriter {
         var s = s
         s.withUTF8 { bytes in
             // Most strings need no escape: copied whole.
-            guard bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else {
+            guard bytes.contains(where: needsEscape) else {
                 out.append(contentsOf: bytes)
                 return
             }

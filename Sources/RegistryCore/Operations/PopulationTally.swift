@@ -333,7 +333,7 @@ struct PopulationTally {
     }
 
     /// One grid's rows of a month, added up before they go to its area's counts.
-    private struct GridRows {
+    struct GridRows {
         var code: [UInt8] = []
         /// The grid's area in the selection; `nil` for a grid outside it.
         var area: String?
