@@ -22,6 +22,8 @@ let package = Package(
         .systemLibrary(name: "CDeflate", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // glibc's malloc_trim: freed heap pages given back between an import's phases.
         .systemLibrary(name: "CAllocator"),
+        // sqlite3_config, which Swift cannot call itself (it is variadic).
+        .systemLibrary(name: "CSQLiteSetup"),
         // The domain and storage: every operation of the contract, defined once.
         .target(
             name: "RegistryCore",
@@ -33,6 +35,7 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 "CDeflate",
                 "CAllocator",
+                "CSQLiteSetup",
             ]
         ),
         // JSON-RPC 2.0 over standard input: a thin adapter over RegistryCore.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import CSQLiteSetup
 
 /// An open registry database: the one entry point to every operation.
 ///
@@ -175,10 +176,13 @@ public final class Registry: Sendable {
         pool.invalidateReadOnlyConnections()
     }
 
+    static let sqliteSetUp: Void = { _ = registry_sqlite_memory_statistics_off() }()
+
     /// How many reader connections the database pool keeps open (and so how many reads run at once).
     public static let readerCount = 4
 
     private static func openPool(path: String, keyPath: String, box: KeyBox) throws(RegistryError) -> DatabasePool {
+        _ = sqliteSetUp
         var config = Configuration()
         config.busyMode = .timeout(30)
         config.foreignKeysEnabled = true
