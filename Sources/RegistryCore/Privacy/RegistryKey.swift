@@ -22,8 +22,10 @@ import Darwin
 /// registry's key is refused instead of silently finding nobody.
 ///
 /// `@unchecked Sendable`: swift-crypto's `SymmetricKey` is not marked Sendable, but it is
-/// an immutable value, and this type holds it in `let`s only.
-public struct RegistryKey: @unchecked Sendable {
+/// an immutable value, and this type holds it in `let`s only. A class: every ledger event
+/// and every sealed field takes the key, and a struct's copy retained and released its two
+/// keys and two HMAC states each time.
+public final class RegistryKey: @unchecked Sendable {
     let sealing: SymmetricKey
     let index: SymmetricKey
     /// An HMAC already keyed with ``index``: each blind index copies it (the state is
