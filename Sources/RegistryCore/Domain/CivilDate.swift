@@ -56,17 +56,23 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     public var description: String {
-        // Built by hand: `String(format:)` costs microseconds on Linux, and dates are printed on every hot path.
-        var bytes: [UInt8] = [0, 0, 0, 0, 0x2D, 0, 0, 0x2D, 0, 0]
-        bytes[0] = UInt8(48 + year / 1000 % 10)
-        bytes[1] = UInt8(48 + year / 100 % 10)
-        bytes[2] = UInt8(48 + year / 10 % 10)
-        bytes[3] = UInt8(48 + year % 10)
-        bytes[5] = UInt8(48 + month / 10)
-        bytes[6] = UInt8(48 + month % 10)
-        bytes[8] = UInt8(48 + day / 10)
-        bytes[9] = UInt8(48 + day % 10)
-        return String(decoding: bytes, as: UTF8.self)
+        // Built by hand: `String(format:)` costs microseconds on Linux, and dates are printed
+        // on every hot path. Ten bytes written in place make a small string, stored inline: no
+        // allocation. (Not `String(decoding:)` of a slice of raw bytes: that generic path looks up
+        // type metadata on every call.)
+        String(unsafeUninitializedCapacity: 10) { bytes in
+            bytes[0] = UInt8(48 + year / 1000 % 10)
+            bytes[1] = UInt8(48 + year / 100 % 10)
+            bytes[2] = UInt8(48 + year / 10 % 10)
+            bytes[3] = UInt8(48 + year % 10)
+            bytes[4] = 0x2D
+            bytes[5] = UInt8(48 + month / 10)
+            bytes[6] = UInt8(48 + month % 10)
+            bytes[7] = 0x2D
+            bytes[8] = UInt8(48 + day / 10)
+            bytes[9] = UInt8(48 + day % 10)
+            return 10
+        }
     }
 
     public static func < (lhs: CivilDate, rhs: CivilDate) -> Bool {

@@ -75,7 +75,11 @@ enum HashChain {
     /// HMAC-SHA256 under `key`'s chain key, or, for a table of an old schema (`key` nil),
     /// plain SHA-256.
     static func link(previous: String, values: [JSONValue], key: RegistryKey?) -> String {
-        let bytes = linkBytes(previous: previous, values: values)
+        link(linkBytes: linkBytes(previous: previous, values: values), key: key)
+    }
+
+    /// The hash of a link whose text (``linkText(previous:values:)``) is `bytes`.
+    static func link(linkBytes bytes: [UInt8], key: RegistryKey?) -> String {
         if let key { return key.chainMAC(bytes) }
         var hasher = SHA256()
         hasher.update(data: bytes)

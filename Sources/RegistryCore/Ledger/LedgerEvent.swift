@@ -34,33 +34,82 @@ struct LedgerEvent: Sendable {
     }
 
     /// Appends the event in the current transaction.
+    ///
+    /// Each column is bound and written into the link's text (``HashChain``) by one call, in
+    /// ``HashChain/ledger``'s column order, so the two cannot disagree; `registry check`
+    /// computes the same text from the stored row through ``HashChain/values(of:_:)``, and
+    /// `ChainGoldenTests` fixes its bytes. (Straight into the statement and one buffer:
+    /// every registration and every imported row appends an event.)
     func append(in context: OperationContext) throws {
         let key = try context.sealingKey()
         let tip = try context.chainTips.ledger ?? HashChain.tip(context.db, HashChain.ledger)
         let seq = tip.seq + 1
-        // In HashChain.ledger's column order.
-        let values: [JSONValue] = [
-            .int(seq), .string(type.rawValue), .string(date.description),
-            .optional(person.map { $0.id }), .optional(person?.name), .optional(person?.sex.rawValue),
-            .optional(person?.birthDate), .optional(person?.hukouCode), .optional(migrant.map { Int64($0 ? 1 : 0) }),
-            .string(unit.unitId), .string(unit.address), .string(unit.grid), .string(unit.community),
-            .string(unit.subdistrict), .string(context.actor), .string(context.now),
-        ]
         let statement = try RawStatement(context.db, """
             INSERT INTO ledger_event (seq, type, date, resident, name, sex, birth_date, hukou_code, migrant,
                                       unit_id, address, grid, community, subdistrict, operator, recorded_at, hash)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        for (index, value) in values.enumerated() {
-            switch value {
-            case let .int(number): statement.bind(Int32(index + 1), number)
-            case let .string(text): statement.bind(Int32(index + 1), text)
-            default: statement.bind(Int32(index + 1), nil as String?)
-            }
-        }
-        let hash = HashChain.link(previous: tip.hash, values: values, key: key)
-        statement.bind(Int32(values.count + 1), hash)
+        var row = LinkedRow(statement: statement, previous: tip.hash)
+        row.integer(seq)
+        row.text(type.rawValue)
+        row.text(date.description)
+        row.integer(person?.id)
+        row.text(person?.name)
+        row.text(person?.sex.rawValue)
+        row.text(person?.birthDate.description)
+        row.text(person?.hukouCode)
+        row.integer(migrant.map { $0 ? 1 : 0 })
+        row.text(unit.unitId)
+        row.text(unit.address)
+        row.text(unit.grid)
+        row.text(unit.community)
+        row.text(unit.subdistrict)
+        row.text(context.actor)
+        row.text(context.now)
+        let hash = row.finish(key: key)
         try statement.run()
         context.chainTips.ledger = (seq, hash)
+    }
+}
+
+/// The columns of one chained row, each bound to the INSERT and written into the link's
+/// text in the same call (the text is ``HashChain/linkText(previous:values:)``'s, built
+/// without the intermediate values). A struct with mutating methods rather than local
+/// closures: closures capturing the buffer pay a run-time exclusivity check per access.
+private struct LinkedRow {
+    let statement: RawStatement
+    private var link: [UInt8] = []
+    private var column: Int32 = 0
+
+    init(statement: RawStatement, previous: String) {
+        self.statement = statement
+        link.reserveCapacity(512)
+        link.append(contentsOf: previous.utf8)
+        link.append(contentsOf: "\n[".utf8)
+    }
+
+    private mutating func next() {
+        column += 1
+        if column > 1 { link.append(UInt8(ascii: ",")) }
+    }
+
+    mutating func text(_ value: String?) {
+        next()
+        statement.bind(column, value)
+        if let value { JSONWriter.writeString(value, into: &link) } else { link.append(contentsOf: "null".utf8) }
+    }
+
+    mutating func integer(_ value: Int64?) {
+        next()
+        statement.bind(column, value)
+        if let value { JSONWriter.writeInteger(value, into: &link) } else { link.append(contentsOf: "null".utf8) }
+    }
+
+    /// Closes the text, binds its hash to the next column and returns the hash.
+    mutating func finish(key: RegistryKey?) -> String {
+        link.append(UInt8(ascii: "]"))
+        let hash = HashChain.link(linkBytes: link, key: key)
+        statement.bind(column + 1, hash)
+        return hash
     }
 }
