@@ -64,4 +64,31 @@ struct UnitDirectoryTests {
         #expect(units == ["U0", "U1"])
         #expect(try t.registry.check().isSound)
     }
+
+    @Test("unit codes chosen to share a slot under the published hash spread out in this process's directory")
+    func chosenCodesSpread() {
+        // The attack: codes picked offline so that FNV-1a from its published start, mixed as
+        // `hash(_:)` mixes, puts all of them in slot 0 of a 1,024-slot directory. Without the
+        // per-process start each look-up among them would probe a run of 64 slots.
+        func published(_ code: String) -> UInt64 {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in code.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+            hash ^= hash >> 29
+            hash = hash &* 0xbf58_476d_1ce4_e5b9
+            hash ^= hash >> 32
+            return hash
+        }
+        var chosen: [String] = []
+        var i = 0
+        while chosen.count < 64 {
+            let code = "411525001001001-\(i)"
+            if published(code) & 1023 == 0 { chosen.append(code) }
+            i += 1
+        }
+        let slots = Set(chosen.map { code -> UInt64 in
+            var code = code
+            return code.withUTF8 { UnitDirectory.hash($0) } & 1023
+        })
+        #expect(slots.count > 32)
+    }
 }

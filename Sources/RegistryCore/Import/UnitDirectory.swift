@@ -25,6 +25,8 @@ struct UnitDirectory {
     private let mask: Int
 
     private static let ambiguous = UInt32.max
+    /// The start of every hash in this process (``hash(_:)``).
+    private static let seed = UInt64.random(in: 1...UInt64.max)
 
     /// Reads every unit's code and row id; `nil` when a row id does not fit 32 bits (the
     /// caller then looks units up by their codes).
@@ -81,10 +83,12 @@ struct UnitDirectory {
         rows[slot] = row
     }
 
-    /// FNV-1a over the code's bytes, mixed so that the low bits (the slot) depend on all of
-    /// them; never 0.
+    /// FNV-1a over the code's bytes from a per-process random start, mixed so that the low
+    /// bits (the slot) depend on all of them; never 0. The random start keeps anyone who
+    /// chooses unit codes (an import of hostile units) from piling them into one run of
+    /// slots, which would turn each look-up into a long probe.
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ seed
         for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
         hash ^= hash >> 29
         hash = hash &* 0xbf58_476d_1ce4_e5b9
