@@ -17,7 +17,7 @@ public enum TextRules {
            value.first?.isWhitespace == false, value.last?.isWhitespace == false {
             return value
         }
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = WhiteSpace.trimmed(value)
         guard !trimmed.isEmpty else { throw .invalid(field, "must not be empty") }
         guard trimmed.count <= maxLength else { throw .invalid(field, "must be at most \(maxLength) characters") }
         let allowed: Set<Unicode.Scalar> = multiline ? ["\n", "\r", "\t"] : []
@@ -44,12 +44,12 @@ public enum TextRules {
     /// A reveal's purpose: trimmed, at most 200 characters, no control or
     /// bidirectional-override characters. `nil` when empty after trimming.
     public static func purpose(_ value: String?) throws(RegistryError) -> String? {
-        guard let value, !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
+        guard let value, !WhiteSpace.trimmed(value).isEmpty else { return nil }
         return try plainText(value, field: "purpose", maxLength: 200)
     }
 
     private static func plainText(_ value: String, field: String, maxLength: Int) throws(RegistryError) -> String {
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = WhiteSpace.trimmed(value)
         guard !trimmed.isEmpty else { throw .invalid(field, "must not be empty") }
         guard trimmed.count <= maxLength else { throw .invalid(field, "must be at most \(maxLength) characters") }
         guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
@@ -117,7 +117,7 @@ public enum TextRules {
 
     /// A unit id: 1 to 64 printable characters without spaces at either end.
     static func unitId(_ value: String, field: String) throws(RegistryError) -> String {
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = WhiteSpace.trimmed(value)
         guard !trimmed.isEmpty, trimmed.count <= 64,
               !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw .invalid(field, "must be 1 to 64 printable characters")

@@ -5,16 +5,11 @@ import Foundation
 /// read as ASCII in numbers, codes, ids and dates, the date forms Chinese spreadsheets
 /// write, and the signs of a cell that a spreadsheet or an encoding spoiled.
 enum CellText {
-    /// Trimmed of leading and trailing white space, ASCII or full-width (U+3000).
+    /// Trimmed of leading and trailing white space, ASCII or full-width (U+3000), and of
+    /// byte-order marks (U+FEFF).
     static func trimmed(_ text: String) -> String {
-        // Most cells have nothing to trim: told from their first and last bytes without
-        // Foundation (whose trimming bridged every cell through NSString).
-        guard let first = text.utf8.first, let last = text.utf8.last else { return text }
-        if first > 0x20 && first < 0x7F && last > 0x20 && last < 0x7F { return text }
-        return text.trimmingCharacters(in: whiteSpace)
+        WhiteSpace.trimmed(text, orByteOrderMark: true)
     }
-
-    private static let whiteSpace = CharacterSet.whitespacesAndNewlines.union(CharacterSet(charactersIn: "\u{3000}\u{FEFF}"))
 
     /// Full-width forms (U+FF01–U+FF5E, U+3000) as ASCII, then trimmed: for ID numbers,
     /// phones, codes, unit ids and dates.

@@ -32,7 +32,7 @@ public struct FindUnits: RegistryRequest {
     }
 
     public func execute(in context: OperationContext) throws -> Result {
-        let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = WhiteSpace.trimmed(text)
         guard !text.isEmpty else { return Result(units: []) }
         let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
             .replacingOccurrences(of: "_", with: "\\_")
