@@ -176,6 +176,9 @@ public final class Registry: Sendable {
         pool.invalidateReadOnlyConnections()
     }
 
+    /// SQLite's process-wide settings, made once, before the first connection opens (SQLite
+    /// ignores them afterwards): its memory statistics off (`Sources/CSQLiteSetup`), so that
+    /// its allocations take no process-wide mutex. Read at the start of every pool opened.
     static let sqliteSetUp: Void = { _ = registry_sqlite_memory_statistics_off() }()
 
     /// How many reader connections the database pool keeps open (and so how many reads run at once).
