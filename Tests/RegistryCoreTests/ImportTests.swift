@@ -77,6 +77,47 @@ struct ImportTests {
         return other
     }
 
+    @Test("a county's first units import goes through the rollback journal and ends in WAL mode; a later one, or one with the database held open elsewhere, stays in the WAL; both write the same units and events",
+          arguments: [false, true])
+    func firstUnitsLoadJournal(heldOpen: Bool) throws {
+        let t = try TestRegistry()
+        let out = t.folder + "/gen"
+        _ = try CountyGenerator(residents: 300, seed: 5).write(to: out)
+        _ = try CSVImport(kind: .areas).run(t.registry, path: out + "/areas.csv", operator: "import")
+        let lines = try String(contentsOfFile: out + "/units.csv", encoding: .utf8).split(separator: "\r\n", omittingEmptySubsequences: true)
+        let cut = lines.count / 2
+        try write(([lines[0]] + lines[1..<cut]).joined(separator: "\r\n") + "\r\n", to: out + "/units1.csv")
+        try write(([lines[0]] + lines[cut...]).joined(separator: "\r\n") + "\r\n", to: out + "/units2.csv")
+        let other = heldOpen ? try holdOpen(t.registry.path) : nil
+        let first = try CSVImport(kind: .units).run(t.registry, path: out + "/units1.csv", operator: "import")
+        #expect(first.rollbackJournal == !heldOpen)
+        #expect(try t.registry.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+        let second = try CSVImport(kind: .units).run(t.registry, path: out + "/units2.csv", operator: "import")
+        #expect(!second.rollbackJournal)
+        try other?.close()
+        #expect(try t.registry.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM unit") } == lines.count - 1)
+        #expect(try t.registry.check().isSound)
+
+        // The same two files loaded through the WAL (the database held open) write the
+        // same units and the same events.
+        let wal = try Registry.initialize(path: t.folder + "/wal.sqlite", settings: t.registry.settings, keyFile: t.registry.keyFile)
+        _ = try CSVImport(kind: .areas).run(wal, path: out + "/areas.csv", operator: "import")
+        let held = try holdOpen(wal.path)
+        for part in ["units1", "units2"] {
+            #expect(try !CSVImport(kind: .units).run(wal, path: "\(out)/\(part).csv", operator: "import").rollbackJournal)
+        }
+        try held.close()
+        func units(_ registry: Registry) throws -> [String] {
+            try registry.read { db in
+                try Row.fetchAll(db, sql: """
+                    SELECT unit_id, grid, address, kind, discovered_on, registered_on, landlord_name FROM unit ORDER BY unit_id
+                    """).map { "\($0)" }
+                + Row.fetchAll(db, sql: "SELECT seq, type, date, unit_id FROM ledger_event ORDER BY seq").map { "\($0)" }
+            }
+        }
+        #expect(try units(t.registry) == units(wal))
+    }
+
     @Test("the bulk path of a residents import writes exactly what the row-by-row path writes, people already registered included; through the rollback journal or, with the database held open elsewhere, the WAL",
           arguments: [false, true])
     func bulkMatchesRowByRow(heldOpen: Bool) throws {

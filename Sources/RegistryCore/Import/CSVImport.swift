@@ -53,7 +53,8 @@ public struct CSVImport {
         /// Whether the rows were loaded by the bulk path (``BulkResidentLoad``) rather than
         /// one operation per row.
         public var bulk = false
-        /// Whether the bulk path wrote through SQLite's rollback journal (``RollbackJournal``).
+        /// Whether the rows were written through SQLite's rollback journal (``RollbackJournal``):
+        /// a first load of residents by the bulk path, or of units.
         var rollbackJournal = false
     }
 
@@ -101,9 +102,19 @@ public struct CSVImport {
                                    rollbackJournal: loaded.rollbackJournal)
                 }
             }
+            // A county's first units load writes through the rollback journal, as a first
+            // residents load does (``RollbackJournal``): at 5.75 million units the WAL grew
+            // to 4.3 GB, every page read again searched in its index.
+            let journal = try kind == .units && !dryRun && Self.noUnits(registry) ? RollbackJournal.enter(registry.pool) : nil
+            defer { journal?.leave() }
             let rows = try rowByRow(registry, path: source, operator: actor, started: started, progress: progress)
-            return Summary(rows: rows, dryRun: dryRun, seconds: Date().timeIntervalSince(started))
+            return Summary(rows: rows, dryRun: dryRun, seconds: Date().timeIntervalSince(started), rollbackJournal: journal != nil)
         }
+    }
+
+    /// Whether the registry holds no unit yet: a units import is then the county's first.
+    private static func noUnits(_ registry: Registry) throws(RegistryError) -> Bool {
+        try registry.read { db in try !(Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM unit)") ?? false) }
     }
 
     /// Opens the file and reads its header: each column's place, and its title as the file

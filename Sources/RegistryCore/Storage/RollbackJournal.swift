@@ -1,6 +1,7 @@
 import GRDB
 
-/// A county's first load written through SQLite's rollback journal instead of the WAL.
+/// A county's first load — of residents (``BulkResidentLoad``) or of units (``CSVImport``)
+/// — written through SQLite's rollback journal instead of the WAL.
 ///
 /// In WAL mode a transaction larger than the page cache spills its pages to the WAL; every
 /// page it then reads again is first looked up in the WAL index, segment by segment, so
