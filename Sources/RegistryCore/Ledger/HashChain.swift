@@ -63,12 +63,51 @@ enum HashChain {
     /// ``linkText(previous:values:)`` as UTF-8 bytes, written straight into one buffer (every
     /// registration links a ledger event on the writing thread).
     static func linkBytes(previous: String, values: [JSONValue]) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(512)
-        bytes.append(contentsOf: previous.utf8)
-        bytes.append(0x0A)
-        JSONWriter.write(.array(values), into: &bytes)
-        return bytes
+        var text = LinkText(previous: previous)
+        for value in values { text.append(value) }
+        return text.close()
+    }
+
+    /// ``linkText(previous:values:)`` written value by value, for a writer that has its
+    /// values one at a time (``LedgerEvent``, which binds each to its INSERT as it goes):
+    /// the text's framing is written here only.
+    struct LinkText {
+        private var bytes: [UInt8] = []
+        private var count = 0
+
+        init(previous: String) {
+            bytes.reserveCapacity(512)
+            bytes.append(contentsOf: previous.utf8)
+            bytes.append(contentsOf: "\n[".utf8)
+        }
+
+        private mutating func separate() {
+            if count > 0 { bytes.append(UInt8(ascii: ",")) }
+            count += 1
+        }
+
+        mutating func append(_ value: JSONValue) {
+            separate()
+            JSONWriter.write(value, into: &bytes)
+        }
+
+        /// A text column's value, `null` when absent.
+        mutating func append(text value: String?) {
+            separate()
+            if let value { JSONWriter.writeString(value, into: &bytes) } else { bytes.append(contentsOf: "null".utf8) }
+        }
+
+        /// An integer column's value, `null` when absent.
+        mutating func append(integer value: Int64?) {
+            separate()
+            if let value { JSONWriter.writeInteger(value, into: &bytes) } else { bytes.append(contentsOf: "null".utf8) }
+        }
+
+        /// Closes the array and gives the text; nothing is appended after.
+        mutating func close() -> [UInt8] {
+            bytes.append(UInt8(ascii: "]"))
+            return bytes
+        }
     }
 
     /// The hash of a row with `values` (in the table's column order) after `previous`:

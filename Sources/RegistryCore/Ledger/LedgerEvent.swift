@@ -73,42 +73,34 @@ struct LedgerEvent: Sendable {
 }
 
 /// The columns of one chained row, each bound to the INSERT and written into the link's
-/// text in the same call (the text is ``HashChain/linkText(previous:values:)``'s, built
-/// without the intermediate values). A struct with mutating methods rather than local
-/// closures: closures capturing the buffer pay a run-time exclusivity check per access.
+/// text (``HashChain/LinkText``) in the same call. A struct with mutating methods rather
+/// than local closures: closures capturing the buffer pay a run-time exclusivity check per
+/// access.
 private struct LinkedRow {
     let statement: RawStatement
-    private var link: [UInt8] = []
+    private var link: HashChain.LinkText
     private var column: Int32 = 0
 
     init(statement: RawStatement, previous: String) {
         self.statement = statement
-        link.reserveCapacity(512)
-        link.append(contentsOf: previous.utf8)
-        link.append(contentsOf: "\n[".utf8)
-    }
-
-    private mutating func next() {
-        column += 1
-        if column > 1 { link.append(UInt8(ascii: ",")) }
+        link = HashChain.LinkText(previous: previous)
     }
 
     mutating func text(_ value: String?) {
-        next()
+        column += 1
         statement.bind(column, value)
-        if let value { JSONWriter.writeString(value, into: &link) } else { link.append(contentsOf: "null".utf8) }
+        link.append(text: value)
     }
 
     mutating func integer(_ value: Int64?) {
-        next()
+        column += 1
         statement.bind(column, value)
-        if let value { JSONWriter.writeInteger(value, into: &link) } else { link.append(contentsOf: "null".utf8) }
+        link.append(integer: value)
     }
 
     /// Closes the text, binds its hash to the next column and returns the hash.
     mutating func finish(key: RegistryKey?) -> String {
-        link.append(UInt8(ascii: "]"))
-        let hash = HashChain.link(linkBytes: link, key: key)
+        let hash = HashChain.link(linkBytes: link.close(), key: key)
         statement.bind(column + 1, hash)
         return hash
     }
