@@ -331,6 +331,102 @@ BEGIN
     ON CONFLICT (month, grid, facet, value) DO UPDATE SET people = people + 1;
 END;
 
+-- The rental units known and registered in each area, kept per day and per month (schema
+-- version 13), so that `metrics.registrationRate` and `metrics.trend` read a few rows per
+-- area instead of every rental unit (at ten million residents, 2.3 million units and about
+-- a second a report). A unit counts as known from its `discovered_on` and as registered
+-- from its `registered_on`, both until its `closed_on`: three dated changes, each kept in
+-- `rental_count_day` for its grid, community, subdistrict and the county. The counts on a
+-- day are the sum of an area's changes dated on or before it:
+--   `rental_count_day`   (area, day): the change on that day; the trend reads one area's
+--                        rows in date order;
+--   `rental_count_month` (grid, month): a grid's counts on the first day of a month before
+--                        that day's changes (the sum of its changes dated before it), for
+--                        the months in `rental_count_month_taken`; the rate of every grid
+--                        on a day reads the latest such month and the changes since.
+-- A grid without a row for that month (a grid whose first rental came after the month was
+-- taken) sums its changes from the first. The triggers below keep both in each unit
+-- change's own transaction (a change dated before a month taken updates that grid's later
+-- months); Sources/RegistryCore/Operations/RentalCounts.swift takes a new month at the
+-- first write in it and builds everything again in one pass (a county's first units
+-- import, the migration, `registry recount`); `registry check` recounts it.
+CREATE TABLE rental_count_day (
+    area        TEXT NOT NULL,
+    day         TEXT NOT NULL,
+    known       INTEGER NOT NULL,
+    registered  INTEGER NOT NULL,
+    PRIMARY KEY (area, day)
+) WITHOUT ROWID;
+CREATE TABLE rental_count_month_taken (
+    month   TEXT PRIMARY KEY CHECK (date(month, 'start of month') IS month)
+) WITHOUT ROWID;
+CREATE TABLE rental_count_month (
+    grid        TEXT NOT NULL,
+    month       TEXT NOT NULL,
+    known       INTEGER NOT NULL CHECK (known >= 0),
+    registered  INTEGER NOT NULL CHECK (registered BETWEEN 0 AND known),
+    PRIMARY KEY (grid, month)
+) WITHOUT ROWID;
+-- The dated changes of each rental unit: the one statement of when a unit counts.
+CREATE VIEW rental_count_change (unit, grid, community, subdistrict, day, known, registered) AS
+    SELECT * FROM (
+        SELECT u.id, u.grid, u.community, u.subdistrict,
+               CASE c.event WHEN 'found' THEN u.discovered_on WHEN 'filed' THEN u.registered_on ELSE u.closed_on END AS day,
+               CASE c.event WHEN 'found' THEN 1 WHEN 'filed' THEN 0 ELSE -1 END,
+               CASE c.event WHEN 'found' THEN 0 WHEN 'filed' THEN 1 ELSE -(u.registered_on IS NOT NULL) END
+        FROM unit u CROSS JOIN (SELECT 'found' AS event UNION ALL SELECT 'filed' UNION ALL SELECT 'closed') c
+        WHERE u.kind = 'rental')
+    WHERE day IS NOT NULL;
+-- Each change once for every area the unit is in.
+CREATE VIEW rental_count_share (unit, area, day, known, registered) AS
+    SELECT c.unit, CASE l.level WHEN 'grid' THEN c.grid WHEN 'community' THEN c.community
+                               WHEN 'subdistrict' THEN c.subdistrict ELSE g.county_code END,
+           c.day, c.known, c.registered
+    FROM rental_count_change c JOIN registry g
+    CROSS JOIN (SELECT 'grid' AS level UNION ALL SELECT 'community' UNION ALL SELECT 'subdistrict' UNION ALL SELECT 'county') l;
+CREATE TRIGGER rental_count_unit_added AFTER INSERT ON unit WHEN NEW.kind = 'rental'
+BEGIN
+    INSERT INTO rental_count_day (area, day, known, registered)
+    SELECT area, day, known, registered FROM rental_count_share WHERE unit = NEW.id
+    ON CONFLICT (area, day) DO UPDATE SET known = known + excluded.known, registered = registered + excluded.registered;
+    UPDATE rental_count_month
+    SET known = known + (SELECT sum(known) FROM rental_count_change WHERE unit = NEW.id AND day < month),
+        registered = registered + (SELECT sum(registered) FROM rental_count_change WHERE unit = NEW.id AND day < month)
+    WHERE grid = NEW.grid AND month > NEW.discovered_on;
+END;
+CREATE TRIGGER rental_count_unit_leaving BEFORE UPDATE OF kind, grid, community, subdistrict, discovered_on, registered_on, closed_on ON unit
+WHEN OLD.kind = 'rental'
+BEGIN
+    INSERT INTO rental_count_day (area, day, known, registered)
+    SELECT area, day, -known, -registered FROM rental_count_share WHERE unit = OLD.id
+    ON CONFLICT (area, day) DO UPDATE SET known = known + excluded.known, registered = registered + excluded.registered;
+    UPDATE rental_count_month
+    SET known = known - (SELECT sum(known) FROM rental_count_change WHERE unit = OLD.id AND day < month),
+        registered = registered - (SELECT sum(registered) FROM rental_count_change WHERE unit = OLD.id AND day < month)
+    WHERE grid = OLD.grid AND month > OLD.discovered_on;
+END;
+CREATE TRIGGER rental_count_unit_entering AFTER UPDATE OF kind, grid, community, subdistrict, discovered_on, registered_on, closed_on ON unit
+WHEN NEW.kind = 'rental'
+BEGIN
+    INSERT INTO rental_count_day (area, day, known, registered)
+    SELECT area, day, known, registered FROM rental_count_share WHERE unit = NEW.id
+    ON CONFLICT (area, day) DO UPDATE SET known = known + excluded.known, registered = registered + excluded.registered;
+    UPDATE rental_count_month
+    SET known = known + (SELECT sum(known) FROM rental_count_change WHERE unit = NEW.id AND day < month),
+        registered = registered + (SELECT sum(registered) FROM rental_count_change WHERE unit = NEW.id AND day < month)
+    WHERE grid = NEW.grid AND month > NEW.discovered_on;
+END;
+CREATE TRIGGER rental_count_unit_removed BEFORE DELETE ON unit WHEN OLD.kind = 'rental'
+BEGIN
+    INSERT INTO rental_count_day (area, day, known, registered)
+    SELECT area, day, -known, -registered FROM rental_count_share WHERE unit = OLD.id
+    ON CONFLICT (area, day) DO UPDATE SET known = known + excluded.known, registered = registered + excluded.registered;
+    UPDATE rental_count_month
+    SET known = known - (SELECT sum(known) FROM rental_count_change WHERE unit = OLD.id AND day < month),
+        registered = registered - (SELECT sum(registered) FROM rental_count_change WHERE unit = OLD.id AND day < month)
+    WHERE grid = OLD.grid AND month > OLD.discovered_on;
+END;
+
 CREATE TABLE household (
     id          INTEGER PRIMARY KEY,
     unit        INTEGER NOT NULL REFERENCES unit(id)

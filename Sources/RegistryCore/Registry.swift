@@ -292,8 +292,9 @@ public final class Registry: Sendable {
                     let group = Group(registry: self, db: db, principal: principal, today: .today(), now: Timestamp.now(),
                                       isolation: isolation, state: state)
                     // A month begun since the last write is taken first (one index lookup
-                    // otherwise): its counts are those before this group's changes.
+                    // each otherwise): its counts are those before this group's changes.
                     state.monthsTaken.latest = .some(try PopulationMonths.extend(db, through: group.today)?.description)
+                    try RentalCounts.extend(db, through: group.today)
                     do throws(RegistryError) {
                         output = .success(try body(group))
                         if state.replayNeeded { return .rollback }

@@ -81,13 +81,7 @@ struct ImportTests {
           arguments: [false, true])
     func firstUnitsLoadJournal(heldOpen: Bool) throws {
         let t = try TestRegistry()
-        let out = t.folder + "/gen"
-        _ = try CountyGenerator(residents: 300, seed: 5).write(to: out)
-        _ = try CSVImport(kind: .areas).run(t.registry, path: out + "/areas.csv", operator: "import")
-        let lines = try String(contentsOfFile: out + "/units.csv", encoding: .utf8).split(separator: "\r\n", omittingEmptySubsequences: true)
-        let cut = lines.count / 2
-        try write(([lines[0]] + lines[1..<cut]).joined(separator: "\r\n") + "\r\n", to: out + "/units1.csv")
-        try write(([lines[0]] + lines[cut...]).joined(separator: "\r\n") + "\r\n", to: out + "/units2.csv")
+        let (out, lines) = try t.generatedUnitsInHalves()
         let other = heldOpen ? try holdOpen(t.registry.path) : nil
         let first = try CSVImport(kind: .units).run(t.registry, path: out + "/units1.csv", operator: "import")
         #expect(first.rollbackJournal == !heldOpen)

@@ -113,33 +113,40 @@ struct QueryPlanTests {
         #expect(checked > 20)
     }
 
-    @Test("per-area reports under a parent reach units through the parent's index")
-    func reportsUseIndexes() throws {
-        let t = try TestRegistry()
-        try t.addAreas()
-        try t.addUnit("U1")
-        for (method, params) in [("metrics.registrationRate", #"{"level":"grid","asOf":"2025-06-30","parent":"411525003"}"#),
-                                 ("metrics.trend", #"{"area":"411525003001","from":"2025-01-01","to":"2025-03-01","step":"month"}"#)] {
-            for sql in try statements(t, method, params) where sql.contains("FROM unit") {
-                #expect(try scans(t, sql).isEmpty, "\(method): \(sql)")
-            }
-        }
-    }
-
-    @Test("county-wide registration rates and trends read the rental units' covering index, never the unit table")
-    func countyReportsReadTheCoveringIndex() throws {
+    @Test("registration rates and trends read the kept rental counts by their keys, never the unit table")
+    func reportsReadRentalCounts() throws {
         let t = try TestRegistry()
         try t.addAreas()
         try t.addUnit("U1")
         for (method, params) in [("metrics.registrationRate", #"{"level":"grid","asOf":"2025-06-30"}"#),
                                  ("metrics.registrationRate", #"{"level":"subdistrict","asOf":"2025-06-30"}"#),
-                                 ("metrics.trend", #"{"area":"411525","from":"2025-01-01","to":"2025-03-01","step":"month"}"#)] {
-            let unitReads = try statements(t, method, params).filter { $0.contains("FROM unit") }
-            #expect(!unitReads.isEmpty)
-            for sql in unitReads {
-                let plan = try plan(t, sql).filter { $0.contains(" u ") || $0.contains(" unit ") }
-                #expect(plan.allSatisfy { $0.contains("USING COVERING INDEX unit_rental_dates") }, "\(method): \(sql) → \(plan)")
+                                 ("metrics.registrationRate", #"{"level":"grid","asOf":"2025-06-30","parent":"411525003"}"#),
+                                 ("metrics.trend", #"{"area":"411525","from":"2025-01-01","to":"2025-03-01","step":"month"}"#),
+                                 ("metrics.trend", #"{"area":"411525003001","from":"2025-01-01","to":"2025-03-01","step":"month"}"#)] {
+            let all = try statements(t, method, params)
+            #expect(!all.contains { $0.contains("FROM unit") }, "\(method): \(all)")
+            let counts = all.filter { $0.contains("rental_count_day") }
+            #expect(!counts.isEmpty, "\(method): \(all)")
+            for sql in counts {
+                // Only the areas are walked (the grids by `area_level`); the counts by their keys.
+                let lines = try plan(t, sql)
+                #expect(!lines.contains { $0.hasPrefix("SCAN") && $0.contains("rental_count") }, "\(method): \(sql) → \(lines)")
+                #expect(!lines.contains { $0.hasPrefix("SCAN") && !$0.contains("USING") }, "\(method): \(sql) → \(lines)")
             }
+        }
+    }
+
+    @Test("the triggers that keep the rental counts find the unit by its row id and the counts by their keys")
+    func rentalCountTriggersUseKeys() throws {
+        let t = try TestRegistry()
+        try t.addAreas()
+        // The statements of the triggers, with the trigger's row as a parameter.
+        for sql in ["SELECT area, day, known, registered FROM rental_count_share WHERE unit = ?",
+                    "SELECT sum(known) FROM rental_count_change WHERE unit = ? AND day < ?",
+                    "SELECT * FROM rental_count_month WHERE grid = ? AND month > ?"] {
+            let lines = try plan(t, sql)
+            #expect(!lines.contains { $0.contains("SCAN u") || $0.contains("SCAN unit") || $0.contains("SCAN rental_count") }, "\(sql) → \(lines)")
+            #expect(lines.contains { $0.contains("INTEGER PRIMARY KEY") || $0.contains("PRIMARY KEY") }, "\(sql) → \(lines)")
         }
     }
 }

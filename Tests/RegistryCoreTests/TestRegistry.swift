@@ -21,6 +21,21 @@ final class TestRegistry {
 
     var path: String { registry.path }
 
+    /// A generated county (300 residents) in `folder/gen` with its areas imported, and its
+    /// units file cut in two halves with the header each (`units1.csv`, `units2.csv`).
+    /// - Returns: the folder and the units file's lines, header first.
+    func generatedUnitsInHalves() throws -> (out: String, lines: [Substring]) {
+        let out = folder + "/gen"
+        _ = try CountyGenerator(residents: 300, seed: 5).write(to: out)
+        _ = try CSVImport(kind: .areas).run(registry, path: out + "/areas.csv", operator: "import")
+        let lines = try String(contentsOfFile: out + "/units.csv", encoding: .utf8).split(separator: "\r\n", omittingEmptySubsequences: true)
+        let cut = lines.count / 2
+        for (name, rows) in [("units1", lines[1..<cut]), ("units2", lines[cut...])] {
+            try Data((([lines[0]] + rows).joined(separator: "\r\n") + "\r\n").utf8).write(to: URL(fileURLWithPath: "\(out)/\(name).csv"))
+        }
+        return (out, lines)
+    }
+
     /// Calls `method` with `params` (a JSON object's text).
     func call(_ method: String, _ params: String = "{}", operator actor: String = "tester") -> Result<JSONValue, RegistryError> {
         guard let value = try? JSONParser.parse(Data(params.utf8)) else {

@@ -155,6 +155,7 @@ public struct CSVImport {
             rows = try registry.performGroup(operator: actor, isolation: .allOrNothing) { group throws(RegistryError) -> Int in
             let importStart = try ImportRun.start(in: group)
             let deferred = try DeferredSchema.drop(Self.deferredIndexes[kind] ?? [], in: group)
+            let rentalCounts = kind == .units ? try SuspendedRentalCounts.suspendIfNoUnits(in: group) : nil
             var done = 0
             while true {
                 let next: ImportRecord?
@@ -196,6 +197,7 @@ public struct CSVImport {
                 throw RegistryError(.invalidParams, reason: .dryRun, message: "a dry run writes nothing")
             }
             try deferred.rebuild(in: group)
+            try rentalCounts?.resume(in: group)
             try ImportRun.finish(kind, since: importStart, in: group)
             return done
             }

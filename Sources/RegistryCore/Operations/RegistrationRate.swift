@@ -11,23 +11,20 @@ struct RateCounts: Sendable {
 
     var rate: Double? { known == 0 ? nil : Double(registered) / Double(known) }
 
-    /// The counts per area of `selection` on `date`, by ``AreaSelection/groupKey(_:)``.
+    /// The counts per area of `selection` on `date`, by ``AreaSelection/groupKey(_:)``,
+    /// summed from the counts kept per grid (``RentalCounts``).
     static func byArea(_ db: Database, _ selection: AreaSelection, on date: CivilDate) throws -> [String: RateCounts] {
-        let day = date.description
-        var arguments: StatementArguments = [day, day, day]
-        arguments += selection.unitCondition.arguments
-        let sql = """
-            SELECT \(selection.groupColumn), count(*), coalesce(sum(u.registered_on <= ?), 0)
-            FROM unit u
-            WHERE u.kind = 'rental' AND u.discovered_on <= ? AND (u.closed_on IS NULL OR u.closed_on > ?)
-              AND \(selection.unitCondition.sql)
-            GROUP BY \(selection.groupColumns)
-            """
         var counts: [String: RateCounts] = [:]
-        for row in try db.cachedRows(sql: sql, arguments: arguments) {
-            counts[row[0]] = RateCounts(known: row[1], registered: row[2])
+        for grid in try RentalCounts.perGrid(db, under: selection.parentArea, on: date) {
+            let key = selection.groupKey(grid: grid.grid, community: grid.community, subdistrict: grid.subdistrict)
+            counts[key, default: RateCounts(known: 0, registered: 0)].add(grid.counts)
         }
         return counts
+    }
+
+    mutating func add(_ other: RateCounts) {
+        known += other.known
+        registered += other.registered
     }
 }
 
@@ -126,38 +123,16 @@ public struct RegistrationTrend: RegistryRequest {
         guard dates.count <= Self.maxPoints else {
             throw RegistryError.invalid("to", "asks for more than \(Self.maxPoints) points; use a shorter range or a longer step")
         }
-        // One pass over the area's rental units, whatever the number of points: each unit
-        // is known from the first point on or after its discovery until the first point on
-        // or after its closing, and registered from the first point on or after its filing.
-        // Counting by difference arrays keeps the boundaries exactly as the per-date rate.
+        // One pass over the area's dated changes (``RentalCounts``), whatever the number of
+        // points: each point counts the changes dated on or before it.
         let days = dates.map(\.description)
         var known = [Int](repeating: 0, count: days.count + 1)
         var registered = [Int](repeating: 0, count: days.count + 1)
-        let inArea = record.containsFilter(alias: "u")
-        /// The first point on or after `day`.
-        func firstPoint(onOrAfter day: String) -> Int {
-            var low = 0, high = days.count
-            while low < high {
-                let middle = (low + high) / 2
-                if days[middle] < day { low = middle + 1 } else { high = middle }
-            }
-            return low
-        }
-        let statement = try RawStatement(context.db, "SELECT discovered_on, registered_on, closed_on FROM unit u WHERE u.kind = 'rental' AND \(inArea.sql)")
-        for (index, code) in inArea.codes.enumerated() { statement.bind(Int32(index + 1), code) }
-        try statement.each { columns in
-            let start = firstPoint(onOrAfter: columns.string(0))
-            let end = columns.text(2).map { firstPoint(onOrAfter: $0) } ?? days.count
-            guard start < end else { return }
-            known[start] += 1
-            known[end] -= 1
-            if let filed = columns.text(1) {
-                let from = max(start, firstPoint(onOrAfter: filed))
-                if from < end {
-                    registered[from] += 1
-                    registered[end] -= 1
-                }
-            }
+        var point = 0
+        try RentalCounts.changes(context.db, area: record.code) { day, k, r in
+            while point < days.count && days[point] < day { point += 1 }
+            known[point] += k
+            registered[point] += r
         }
         var points: [Point] = []
         var knownCount = 0, registeredCount = 0

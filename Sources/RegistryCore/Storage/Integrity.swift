@@ -14,6 +14,9 @@ public struct IntegrityReport: JSONRepresentable {
     var audit: HashChain.Verdict
     /// Rows of the maintained `population` counts that a recount does not give.
     public var populationMismatches: Int
+    /// Rows of the maintained rental counts (`rental_count_day`, `rental_count_month`) that
+    /// a recount from the units does not give.
+    public var rentalCountMismatches: Int
     /// Residences, people and units whose stored state is not what the ledger's events
     /// say (a residence edited, added or removed behind the registry's back; a name or
     /// hukou code changed without an event; a unit's dates moved). `nil` without the key
@@ -29,7 +32,7 @@ public struct IntegrityReport: JSONRepresentable {
     /// Whether everything held that could be checked (chains need the key).
     public var isSound: Bool {
         integrity == ["ok"] && foreignKeyViolations == 0 && ledger.firstBroken == nil && audit.firstBroken == nil
-            && populationMismatches == 0 && (ledgerMismatches ?? []).isEmpty && (alteredConsumers ?? []).isEmpty
+            && populationMismatches == 0 && rentalCountMismatches == 0 && (ledgerMismatches ?? []).isEmpty && (alteredConsumers ?? []).isEmpty
             && expectedHeadFound != false
     }
 
@@ -43,6 +46,7 @@ public struct IntegrityReport: JSONRepresentable {
             ("sound", .bool(isSound)), ("integrity", .string(integrity.joined(separator: "; "))),
             ("foreignKeyViolations", .int(Int64(foreignKeyViolations))),
             ("ledger", chain(ledger)), ("audit", chain(audit)), ("populationMismatches", .int(Int64(populationMismatches))),
+            ("rentalCountMismatches", .int(Int64(rentalCountMismatches))),
             ("ledgerMismatches", ledgerMismatches.map { .array($0.map(JSONValue.string)) } ?? .null),
             ("alteredConsumers", alteredConsumers.map { .array($0.map(JSONValue.string)) } ?? .null),
         ]
@@ -82,6 +86,7 @@ extension Registry {
                 ledger: ledger,
                 audit: try HashChain.verify(db, HashChain.audit, key: key),
                 populationMismatches: try PopulationTally.mismatchedRows(db) + PopulationMonths.mismatches(db),
+                rentalCountMismatches: try RentalCounts.mismatches(db),
                 ledgerMismatches: key == nil ? nil : try LedgerReconciliation.mismatches(db),
                 alteredConsumers: try key.map { try ExportConsumer.altered(db, key: $0) },
                 expectedHeadFound: try expectedHead.map { try HashChain.contains(db, HashChain.ledger, seq: $0.seq, hash: $0.hash) })
@@ -179,6 +184,7 @@ extension Registry {
         try performGroup(operator: actor) { group throws(RegistryError) -> Int in
             try storageErrors {
                 try PopulationMonths.recountAll(group.db, through: group.today)
+                try group.db.withPageCache { try RentalCounts.rebuild(group.db, through: group.today) }
                 return try Int.fetchOne(group.db, sql: "SELECT count(*) FROM population_month_taken") ?? 0
             }
         }

@@ -9,7 +9,7 @@ import GRDB
 /// was. A database from a newer program is refused rather than guessed at.
 enum Migrations {
     /// The version that `schema.sql` describes.
-    static let current = 12
+    static let current = 13
 
     /// The ledger's chain as schema version 2 defined it: plain SHA-256 over the ID number
     /// in the clear.
@@ -116,9 +116,10 @@ enum Migrations {
         5: { db, _ in
             try db.withPageCache {
                 for name in ["population", "population_share", "residence", "resident", "unit"] {
+                    // (Step 13 makes the unit's rental count triggers, with their tables.)
                     // (The triggers also keep step 11's birthdays and step 12's months: those
                     // steps make them.)
-                    try createMissing(SchemaText.statements(of: name).filter { !$0.contains("population_birthday") && !$0.contains("population_month") }, db)
+                    try createMissing(SchemaText.statements(of: name).filter { !$0.contains("population_birthday") && !$0.contains("population_month") && !$0.contains("rental_count") }, db)
                 }
                 try db.execute(sql: PopulationTally.recount)
             }
@@ -248,6 +249,17 @@ enum Migrations {
                 try PopulationMonths.rebuild(db, through: .today())
             }
         },
+        // 13: the rental units known and registered per area and day and per grid and
+        // month, kept by triggers on `unit` and built here from the units.
+        13: { db, _ in
+            try db.withPageCache {
+                for name in ["rental_count_day", "rental_count_month_taken", "rental_count_month", "rental_count_change",
+                             "rental_count_share", "unit"] {
+                    try createMissing(SchemaText.statements(of: name).filter { !$0.hasPrefix("CREATE TRIGGER ") || $0.contains("rental_count") }, db)
+                }
+                try RentalCounts.rebuild(db, through: .today())
+            }
+        },
     ]
 
     /// Refuses to migrate a table whose old chain is broken: a migration that links the
@@ -345,8 +357,10 @@ enum Migrations {
             try db.execute(sql: "DROP \(row[0] as String) \(row[1] as String)")
         }
         try db.execute(sql: "ALTER TABLE \(table) RENAME TO \(old)")
-        // (Step 12 makes the triggers that keep its months, with their tables.)
-        for statement in SchemaText.statements(of: table) where !statement.contains("population_month") { try db.execute(sql: statement) }
+        // (Steps 12 and 13 make the triggers that keep their counts, with their tables.)
+        for statement in SchemaText.statements(of: table) where !statement.contains("population_month") && !statement.contains("rental_count") {
+            try db.execute(sql: statement)
+        }
         try db.execute(sql: copy)
         try db.execute(sql: "DROP TABLE \(old)")
     }
