@@ -21,12 +21,13 @@ final class TestRegistry {
 
     var path: String { registry.path }
 
-    /// A generated county (300 residents) in `folder/gen` with its areas imported, and its
-    /// units file cut in two halves with the header each (`units1.csv`, `units2.csv`).
+    /// A generated county (300 residents: 175 units) in `folder/gen` with its areas
+    /// imported, and its units file cut in two halves with the header each (`units1.csv`,
+    /// `units2.csv`).
     /// - Returns: the folder and the units file's lines, header first.
-    func generatedUnitsInHalves() throws -> (out: String, lines: [Substring]) {
+    func generatedUnitsInHalves(residents: Int = 300) throws -> (out: String, lines: [Substring]) {
         let out = folder + "/gen"
-        _ = try CountyGenerator(residents: 300, seed: 5).write(to: out)
+        _ = try CountyGenerator(residents: residents, seed: 5).write(to: out)
         _ = try CSVImport(kind: .areas).run(registry, path: out + "/areas.csv", operator: "import")
         let lines = try String(contentsOfFile: out + "/units.csv", encoding: .utf8).split(separator: "\r\n", omittingEmptySubsequences: true)
         let cut = lines.count / 2

@@ -155,7 +155,8 @@ public struct CSVImport {
             rows = try registry.performGroup(operator: actor, isolation: .allOrNothing) { group throws(RegistryError) -> Int in
             let importStart = try ImportRun.start(in: group)
             let deferred = try DeferredSchema.drop(Self.deferredIndexes[kind] ?? [], in: group)
-            let rentalCounts = kind == .units ? try SuspendedRentalCounts.suspendIfNoUnits(in: group) : nil
+            var rentalCounts = kind == .units ? try SuspendedRentalCounts.suspendIfNoUnits(in: group) : nil
+            let rentalCountsAfter = kind == .units && rentalCounts == nil ? try SuspendedRentalCounts.rowsWorthARecount(in: group) : nil
             var done = 0
             while true {
                 let next: ImportRecord?
@@ -183,6 +184,7 @@ public struct CSVImport {
                     }
                 }
                 done += 1
+                if done == rentalCountsAfter { rentalCounts = try SuspendedRentalCounts.suspend(in: group) }
                 if let progress, done % 1000 == 0 {
                     let now = Date()
                     if now.timeIntervalSince(lastReport) >= 1 {
