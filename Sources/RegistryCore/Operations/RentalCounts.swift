@@ -156,14 +156,27 @@ enum RentalCounts {
     /// Rows of `rental_count_day` that a recount from the units does not give (nonzero
     /// changes only: a change undone leaves a zero row), and rows of `rental_count_month`
     /// that are not their grid's changes before the month, and months missing between the
-    /// first and the latest taken.
+    /// first and the latest taken. The grids' day rows are recounted from the units (one
+    /// sort of the changes by grid and day); the other areas' from the grids' rows, so the
+    /// units' changes are sorted once, not once per level (at 10M, 142 s for all four).
     static func mismatches(_ db: Database) throws -> Int {
-        let stored = "SELECT area, day, known, registered FROM rental_count_day WHERE known <> 0 OR registered <> 0"
-        let recount = """
-            SELECT area, day, sum(known), sum(registered) FROM rental_count_share
-            GROUP BY area, day HAVING sum(known) <> 0 OR sum(registered) <> 0
+        let grids = "SELECT code FROM area WHERE level = 'grid'"
+        let nonzero = "HAVING sum(known) <> 0 OR sum(registered) <> 0"
+        let storedGrids = "SELECT area, day, known, registered FROM rental_count_day WHERE (known <> 0 OR registered <> 0) AND area IN (\(grids))"
+        let recountedGrids = "SELECT grid, day, sum(known), sum(registered) FROM rental_count_change GROUP BY grid, day \(nonzero)"
+        let storedOthers = "SELECT area, day, known, registered FROM rental_count_day WHERE (known <> 0 OR registered <> 0) AND area NOT IN (\(grids))"
+        let summedOthers = """
+            SELECT area, day, sum(known), sum(registered) FROM (
+                SELECT CASE l.level WHEN 'community' THEN g.community WHEN 'subdistrict' THEN g.subdistrict ELSE r.county_code END AS area,
+                       x.day, x.known, x.registered
+                FROM rental_count_day x JOIN area g ON g.code = x.area AND g.level = 'grid' JOIN registry r
+                CROSS JOIN (SELECT 'community' AS level UNION ALL SELECT 'subdistrict' UNION ALL SELECT 'county') l)
+            GROUP BY area, day \(nonzero)
             """
-        let days = try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM (\(stored) EXCEPT \(recount))) + (SELECT count(*) FROM (\(recount) EXCEPT \(stored)))") ?? 0
+        var days = 0
+        for (stored, counted) in [(storedGrids, recountedGrids), (storedOthers, summedOthers)] {
+            days += try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM (\(stored) EXCEPT \(counted))) + (SELECT count(*) FROM (\(counted) EXCEPT \(stored)))") ?? 0
+        }
         // A month's row sorts before the same day's changes: it counts those before it.
         let months = try Int.fetchOne(db, sql: """
             SELECT count(*) FROM (

@@ -253,8 +253,7 @@ enum Migrations {
         // month, kept by triggers on `unit` and built here from the units.
         13: { db, _ in
             try db.withPageCache {
-                for name in ["rental_count_day", "rental_count_month_taken", "rental_count_month", "rental_count_change",
-                             "rental_count_share", "unit"] {
+                for name in ["rental_count_day", "rental_count_month_taken", "rental_count_month", "rental_count_change", "unit"] {
                     try createMissing(SchemaText.statements(of: name).filter { !$0.hasPrefix("CREATE TRIGGER ") || $0.contains("rental_count") }, db)
                 }
                 try RentalCounts.rebuild(db, through: .today())

@@ -382,17 +382,10 @@ CREATE VIEW rental_count_change (unit, grid, community, subdistrict, day, known,
         FROM unit u CROSS JOIN (SELECT 'found' AS event UNION ALL SELECT 'filed' UNION ALL SELECT 'closed') c
         WHERE u.kind = 'rental')
     WHERE day IS NOT NULL;
--- Each change once for every area the unit is in (what `registry check` recounts).
-CREATE VIEW rental_count_share (unit, area, day, known, registered) AS
-    SELECT c.unit, CASE l.level WHEN 'grid' THEN c.grid WHEN 'community' THEN c.community
-                               WHEN 'subdistrict' THEN c.subdistrict ELSE g.county_code END,
-           c.day, c.known, c.registered
-    FROM rental_count_change c JOIN registry g
-    CROSS JOIN (SELECT 'grid' AS level UNION ALL SELECT 'community' UNION ALL SELECT 'subdistrict' UNION ALL SELECT 'county') l;
 -- The triggers state a unit's changes again on the row itself (`NEW`, `OLD`), as
 -- `rental_count_change` does on the table: read through the views, each month's row looked
 -- the unit up twice, and 54,000 rentals added to a county of 575,000 units took 22 s
--- instead of 8 (tests hold the triggers to the views' answers). A change is on its day
+-- instead of 8 (tests hold the triggers to the view's answers). A change is on its day
 -- for the four areas, and in every later month of its grid.
 CREATE TRIGGER rental_count_unit_added AFTER INSERT ON unit WHEN NEW.kind = 'rental'
 BEGIN
