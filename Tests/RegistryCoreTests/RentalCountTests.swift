@@ -17,7 +17,7 @@ struct RentalCountTests {
         for row in try Row.fetchAll(db, sql: """
             SELECT \(selection.groupColumn), count(*), coalesce(sum(u.registered_on <= ?), 0) FROM unit u
             WHERE u.kind = 'rental' AND u.discovered_on <= ? AND (u.closed_on IS NULL OR u.closed_on > ?) AND \(condition.sql)
-            GROUP BY \(selection.groupColumns)
+            GROUP BY \(selection.groupColumn)
             """, arguments: [day.description, day.description, day.description] + condition.arguments) {
             counts[row[0]] = [row[1], row[2]]
         }

@@ -112,9 +112,9 @@ public struct CSVImport {
         }
     }
 
-    /// Whether the registry holds no unit yet: a units import is then the county's first.
+    /// Whether the registry holds no unit yet (``SuspendedRentalCounts/noUnits(_:)``).
     private static func noUnits(_ registry: Registry) throws(RegistryError) -> Bool {
-        try registry.read { db in try !(Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM unit)") ?? false) }
+        try registry.read { db in try SuspendedRentalCounts.noUnits(db) }
     }
 
     /// Opens the file and reads its header: each column's place, and its title as the file

@@ -15,10 +15,14 @@ import GRDB
 struct SuspendedRentalCounts {
     private let triggers: DeferredSchema
 
+    /// Whether the registry holds no unit: a units import is then the county's first.
+    static func noUnits(_ db: Database) throws -> Bool {
+        try !(Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM unit)") ?? true)
+    }
+
     /// Drops the triggers when the registry holds no unit; `nil` (and nothing done) otherwise.
     static func suspendIfNoUnits(in group: Registry.Group) throws(RegistryError) -> SuspendedRentalCounts? {
-        let empty = try storageErrors { try !(Bool.fetchOne(group.db, sql: "SELECT EXISTS (SELECT 1 FROM unit)") ?? true) }
-        return empty ? try suspend(in: group) : nil
+        try storageErrors { try noUnits(group.db) } ? try suspend(in: group) : nil
     }
 
     /// How many rows a units import into a registry with units writes through the triggers

@@ -44,17 +44,6 @@ struct AreaSelection {
         }
     }
 
-    /// ``groupColumn`` with the levels above it: the same groups, in the order of indexes
-    /// that lead with the subdistrict (`unit_rental_dates`), so SQLite groups without a sort.
-    var groupColumns: String {
-        switch level {
-        case .county: "'*'"
-        case .subdistrict: "u.subdistrict"
-        case .community: "u.subdistrict, u.community"
-        case .grid: "u.subdistrict, u.community, u.grid"
-        }
-    }
-
     /// What ``groupColumn`` gives for a unit in this grid (an `area` row's code, community
     /// and subdistrict), for counts kept per grid.
     func groupKey(grid: String, community: String, subdistrict: String) -> String {

@@ -38,12 +38,6 @@ struct AreaRecord: Sendable {
     /// as `unit` or `ledger_event`) that selects what lies in this area. Lower levels name
     /// their subdistrict too, so that the subdistrict's index narrows the search.
     func containsCondition(alias: String) -> (sql: String, arguments: StatementArguments) {
-        let filter = containsFilter(alias: alias)
-        return (filter.sql, StatementArguments(filter.codes))
-    }
-
-    /// ``containsCondition(alias:)`` with its arguments as plain codes.
-    func containsFilter(alias: String) -> (sql: String, codes: [String]) {
         switch level {
         case .county: ("1", [])
         case .subdistrict: ("\(alias).subdistrict = ?", [code])
