@@ -96,7 +96,7 @@ struct BulkResidentLoad {
                 // The transaction holds the write lock from its first statement (immediate).
                 parser.writerBegan.signal()
                 let importStart = try ImportRun.start(in: group)
-                let deferred = try DeferredSchema.drop(CSVImport.deferredIndexes[.residents] ?? [], in: group)
+                var indexes = try DeferredIndexes(.residents, in: group)
                 let counts = try SuspendedPopulationCounts.suspendIfNobodyLives(in: group)
                 let months = counts != nil ? nil : try storageErrors { try PopulationMonths.Batch(group.db) }
                 // One transaction of any size spills dirty pages to the WAL anyway: the
@@ -112,6 +112,7 @@ struct BulkResidentLoad {
                             for row in batches.joined() {
                                 try write(row, columnIndex: columnIndex, months: months, units: &units, inserts: inserts, in: group)
                                 done += 1
+                                try indexes.written(done, in: group)
                             }
                             if let progress {
                                 let now = Date()
@@ -130,7 +131,7 @@ struct BulkResidentLoad {
                 ReleasedMemory.returnToSystem()
                 try counts?.resume(in: group)
                 try storageErrors { try months?.finish(group.db, through: group.today) }
-                try deferred.rebuild(in: group)
+                try indexes.rebuild(in: group)
                 try ImportRun.finish(.residents, since: importStart, in: group)
                 return done
             }
@@ -235,7 +236,7 @@ struct BulkResidentLoad {
                 let residenceId = db.lastInsertedRowID
                 if let months {
                     if new.movedOut == nil { try PopulationShare.add(person: person, unit: unit, settings: context.settings, db) }
-                    try months.add(residence: residenceId, movedIn: new.movedIn.description, taken: context.monthsTaken, db)
+                    try months.add(residence: residenceId, movedIn: new.movedIn, taken: context.monthsTaken, db)
                 }
                 try LedgerEvent.person(.moveIn, person, at: unit, on: new.movedIn, settings: context.settings).append(in: context)
                 if let movedOut = new.movedOut {

@@ -71,26 +71,46 @@ enum PopulationMonths {
     }
 
     /// The months kept through a bulk load into a registry with people in it: each new
-    /// residence dated before the latest month is added as it comes (about a hundred rows
-    /// for one begun years ago), until that would cost more than building all months again
-    /// in one pass (about 5 µs a residence already there); then the months are built
-    /// again once, at the end.
+    /// residence dated before the latest month's first day is added as it comes, until that
+    /// would cost more than building all months again in one pass; then the months are
+    /// built again once, at the end.
+    ///
+    /// Costs in units of about 5 µs: building again, one per residence already there
+    /// (``Sweep``: about 5 s at a million); adding a residence, six plus one per month it
+    /// is counted in (a query of the shares, then some four rows a month). A weekly file of
+    /// residences begun last month costs seven each and never rebuilds; residences begun
+    /// years ago cost a hundred or more each. Adding stops once the budget is spent, so
+    /// the load pays at most about twice the cheaper way.
     final class Batch {
-        private var remaining: Int
+        private var budget: Int
         private var rebuildNeeded = false
+        /// The latest month taken (`nil`: none, so nothing to add).
+        private let latest: CivilDate?
 
         init(_ db: Database) throws {
-            remaining = max(1000, (try Int.fetchOne(db, sql: "SELECT max(id) FROM residence") ?? 0) / 200)
+            budget = max(20_000, try Int.fetchOne(db, sql: "SELECT max(id) FROM residence") ?? 0)
+            latest = try PopulationMonths.latest(db)
+        }
+
+        /// What adding a residence that moved in on `movedIn` costs: nothing after the
+        /// latest month's first day, else six plus the months taken since it moved in.
+        static func cost(movedIn: CivilDate, latest: CivilDate?) -> Int {
+            guard let latest, movedIn <= latest else { return 0 }
+            let months = (latest.year * 12 + latest.month) - (movedIn.year * 12 + movedIn.month) + (movedIn.day == 1 ? 1 : 0)
+            return 6 + months
         }
 
         /// ``PopulationMonths/add(residence:movedIn:taken:_:)``, or nothing once the months are to be built again.
-        func add(residence id: Int64, movedIn: String, taken: Taken, _ db: Database) throws {
+        func add(residence id: Int64, movedIn: CivilDate, taken: Taken, _ db: Database) throws {
             guard !rebuildNeeded else { return }
-            guard remaining > 0 else {
+            let cost = Self.cost(movedIn: movedIn, latest: latest)
+            guard cost > 0 else { return }
+            budget -= cost
+            guard budget >= 0 else {
                 rebuildNeeded = true
                 return
             }
-            if try PopulationMonths.add(residence: id, movedIn: movedIn, taken: taken, db) { remaining -= 1 }
+            try PopulationMonths.add(residence: id, movedIn: movedIn.description, taken: taken, db)
         }
 
         /// Builds the months again if the load was too large to add one by one.
