@@ -191,28 +191,35 @@ enum PopulationMonths {
         for month in sweep.months {
             try db.execute(sql: "INSERT INTO population_month_taken (month) VALUES (?)", arguments: [month])
         }
-        let insert = try RawStatement(db, "INSERT INTO population_month (month, grid, facet, value, people) VALUES (?, ?, ?, ?, ?)")
-        let insertNow = try RawStatement(db, "INSERT INTO population (grid, facet, value, people) VALUES (?, ?, ?, ?)")
-        let insertBirthday = try RawStatement(db, "INSERT INTO population_birthday (born, grid, people) VALUES (?, ?, ?)")
-        try sweep.run(db, now: !now ? nil : Sweep.Now(counts: { grid, facet, value, people in
-            insertNow.bind(1, grid)
-            insertNow.bind(2, facet)
-            insertNow.bind(3, value)
-            insertNow.bind(4, Int64(people))
-            try insertNow.run()
-        }, birthdays: { born, grid, people in
-            insertBirthday.bind(1, born)
-            insertBirthday.bind(2, grid)
-            insertBirthday.bind(3, Int64(people))
-            try insertBirthday.run()
-        })) { row in
-            insert.bind(1, row.month)
-            insert.bind(2, row.grid)
-            insert.bind(3, row.facet)
-            insert.bind(4, row.value)
-            insert.bind(5, Int64(row.people))
-            try insert.run()
+        // A million rows and more at a million residents: many a statement.
+        var insert = try MultiRowInsert<Sweep.Row>(db, "population_month (month, grid, facet, value, people)", width: 5) { s, at, row in
+            s.bind(at + 1, row.month)
+            s.bind(at + 2, row.grid)
+            s.bind(at + 3, row.facet)
+            s.bind(at + 4, row.value)
+            s.bind(at + 5, Int64(row.people))
         }
+        var insertNow = try MultiRowInsert<(String, String, String, Int)>(db, "population (grid, facet, value, people)", width: 4) { s, at, row in
+            s.bind(at + 1, row.0)
+            s.bind(at + 2, row.1)
+            s.bind(at + 3, row.2)
+            s.bind(at + 4, Int64(row.3))
+        }
+        var insertBirthday = try MultiRowInsert<(String, String, Int)>(db, "population_birthday (born, grid, people)", width: 3) { s, at, row in
+            s.bind(at + 1, row.0)
+            s.bind(at + 2, row.1)
+            s.bind(at + 3, Int64(row.2))
+        }
+        try sweep.run(db, now: !now ? nil : Sweep.Now(counts: { grid, facet, value, people in
+            try insertNow.append((grid, facet, value, people))
+        }, birthdays: { born, grid, people in
+            try insertBirthday.append((born, grid, people))
+        })) { row in
+            try insert.append(row)
+        }
+        try insert.finish()
+        try insertNow.finish()
+        try insertBirthday.finish()
     }
 
     /// The `(month, grid)` pairs whose rows a recount from the residences (``Sweep``) gives
