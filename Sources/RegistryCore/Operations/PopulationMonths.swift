@@ -76,7 +76,8 @@ enum PopulationMonths {
     /// built again once, at the end.
     ///
     /// Costs in units of about 5 µs: building again, one per residence already there
-    /// (``Sweep``: about 5 s at a million); adding a residence, six plus one per month it
+    /// (``Sweep``: about 5 s at a million; the budget is at least 20,000, a tenth of a
+    /// second, for a small county); adding a residence, six plus one per month it
     /// is counted in (a query of the shares, then some four rows a month). A weekly file of
     /// residences begun last month costs seven each and never rebuilds; residences begun
     /// years ago cost a hundred or more each. Adding stops once the budget is spent, so
