@@ -27,7 +27,8 @@ struct DeferredIndexes {
         .residents: ["resident_name", "residence_unit", "residence_dates", "residence_moved_in", "ledger_event_subdistrict"],
     ]
 
-    private let names: [String]
+    /// This import's indexes (``names`` of its kind).
+    private let indexNames: [String]
     /// The rows after which the indexes are set aside.
     let threshold: Int
     private var dropped: DeferredSchema?
@@ -41,9 +42,9 @@ struct DeferredIndexes {
     /// Reads how large the registry is; sets the indexes aside at once when the import's
     /// table is empty (a county's first load).
     init(_ kind: CSVImport.Kind, in group: Registry.Group) throws(RegistryError) {
-        names = Self.names[kind] ?? []
+        indexNames = Self.names[kind] ?? []
         let table = kind == .units ? "unit" : "residence"
-        threshold = names.isEmpty ? 0 : Self.rowsWorthARebuild(existing: try storageErrors {
+        threshold = indexNames.isEmpty ? 0 : Self.rowsWorthARebuild(existing: try storageErrors {
             try Int.fetchOne(group.db, sql: "SELECT coalesce(max(id), 0) FROM \(table)") ?? 0
         })
         try written(0, in: group)
@@ -54,8 +55,8 @@ struct DeferredIndexes {
 
     /// Sets the indexes aside once `rows` rows are written.
     mutating func written(_ rows: Int, in group: Registry.Group) throws(RegistryError) {
-        guard dropped == nil, rows >= threshold, !names.isEmpty else { return }
-        dropped = try DeferredSchema.drop(names, in: group)
+        guard dropped == nil, rows >= threshold, !indexNames.isEmpty else { return }
+        dropped = try DeferredSchema.drop(indexNames, in: group)
     }
 
     /// Builds the indexes again if they were set aside.

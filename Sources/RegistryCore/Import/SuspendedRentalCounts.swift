@@ -44,7 +44,7 @@ struct SuspendedRentalCounts {
 
     /// Counts every rental unit's changes and every month from them, and puts the triggers back.
     func resume(in group: Registry.Group) throws(RegistryError) {
-        try storageErrors { try group.db.withPageCache { try RentalCounts.rebuild(group.db, through: group.today) } }
+        try storageErrors { try RentalCounts.recountAll(group.db, through: group.today) }
         try triggers.rebuild(in: group)
     }
 }

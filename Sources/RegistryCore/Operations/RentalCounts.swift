@@ -54,6 +54,12 @@ enum RentalCounts {
             """, arguments: ["month": month.description, "previous": previous?.description])
     }
 
+    /// ``rebuild(_:through:)`` under a small page cache (its grouping sorts every unit's
+    /// changes through SQLite's sorter): a first units import's end and `registry recount`.
+    static func recountAll(_ db: Database, through today: CivilDate) throws {
+        try db.withPageCache { try rebuild(db, through: today) }
+    }
+
     /// Counts every rental unit's changes again, and every month from the earliest change's
     /// (or `today`'s, when that is later) through `today`'s: a county's first units import,
     /// the migration that made the counts, `registry recount`. One sort of the changes per
@@ -83,16 +89,18 @@ enum RentalCounts {
             try db.execute(sql: "INSERT INTO rental_count_month_taken (month) VALUES (?)", arguments: [month.description])
             month = month.adding(months: 1)
         }
-        let insert = try RawStatement(db, "INSERT INTO rental_count_month (grid, month, known, registered) VALUES (?, ?, ?, ?)")
+        // About 10,000 grids × the months at ten million residents: 64 rows a statement.
+        var insert = try MultiRowInsert<(String, String, Int64, Int64)>(db, "rental_count_month (grid, month, known, registered)", width: 4) { s, at, row in
+            s.bind(at + 1, row.0)
+            s.bind(at + 2, row.1)
+            s.bind(at + 3, row.2)
+            s.bind(at + 4, row.3)
+        }
         var grid = "", known: Int64 = 0, registered: Int64 = 0, next = 0
         /// Writes `grid`'s months up to the one after `day` (all of them when `nil`).
         func flush(through day: String?) throws {
             while next < months.count, day.map({ months[next] <= $0 }) ?? true {
-                insert.bind(1, grid)
-                insert.bind(2, months[next])
-                insert.bind(3, known)
-                insert.bind(4, registered)
-                try insert.run()
+                try insert.append((grid, months[next], known, registered))
                 next += 1
             }
         }
@@ -116,6 +124,7 @@ enum RentalCounts {
             registered += columns.int64(3)
         }
         if !grid.isEmpty { try flush(through: nil) }
+        try insert.finish()
     }
 
     /// Known and registered rental units of one grid on a day.

@@ -187,7 +187,7 @@ extension Registry {
         try performGroup(operator: actor) { group throws(RegistryError) -> Int in
             try storageErrors {
                 try PopulationMonths.recountAll(group.db, through: group.today)
-                try group.db.withPageCache { try RentalCounts.rebuild(group.db, through: group.today) }
+                try RentalCounts.recountAll(group.db, through: group.today)
                 return try Int.fetchOne(group.db, sql: "SELECT count(*) FROM population_month_taken") ?? 0
             }
         }
