@@ -413,6 +413,8 @@ public final class Registry: Sendable {
             var replayNeeded = false
             var savepointsFromNowOn = false
             let chainTips = HashChain.Tips()
+            /// The statements run for every request or row, prepared once per transaction.
+            let kept = KeptStatements()
             /// The latest month taken as this transaction began (``PopulationMonths/Taken``).
             let monthsTaken = PopulationMonths.Taken()
             /// Population shares of the group's new residences, written before the commit.
@@ -423,7 +425,7 @@ public final class Registry: Sendable {
         }
 
         var context: OperationContext {
-            OperationContext(db: db, settings: registry.settings, principal: principal, today: today, now: now, chainTips: state.chainTips, monthsTaken: state.monthsTaken,
+            OperationContext(db: db, settings: registry.settings, principal: principal, today: today, now: now, chainTips: state.chainTips, kept: state.kept, monthsTaken: state.monthsTaken,
                              pendingShares: state.pendingShares, populationSuspended: state.populationSuspended,
                              key: registry.key, keyFile: registry.keyFile)
         }

@@ -44,11 +44,8 @@ struct LedgerEvent: Sendable {
         let key = try context.sealingKey()
         let tip = try context.chainTips.ledger ?? HashChain.tip(context.db, HashChain.ledger)
         let seq = tip.seq + 1
-        let statement = try RawStatement(context.db, """
-            INSERT INTO ledger_event (seq, type, date, resident, name, sex, birth_date, hukou_code, migrant,
-                                      unit_id, address, grid, community, subdistrict, operator, recorded_at, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        // Every one of the 17 parameters is bound below: a kept statement may.
+        let statement = try context.kept.statement(Self.insertion, in: context.db)
         var row = LinkedRow(statement: statement, previous: tip.hash)
         row.integer(seq)
         row.text(type.rawValue)
@@ -70,6 +67,12 @@ struct LedgerEvent: Sendable {
         try statement.run()
         context.chainTips.ledger = (seq, hash)
     }
+
+    private static let insertion: StaticString = """
+        INSERT INTO ledger_event (seq, type, date, resident, name, sex, birth_date, hukou_code, migrant,
+                                  unit_id, address, grid, community, subdistrict, operator, recorded_at, hash)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
 }
 
 /// The columns of one chained row, each bound to the INSERT and written into the link's

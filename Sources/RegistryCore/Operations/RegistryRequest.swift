@@ -45,6 +45,8 @@ public struct OperationContext {
     public let now: String
     /// The ends of the hash chains as this transaction left them.
     let chainTips: HashChain.Tips
+    /// The transaction's statements run for every request or row (``KeptStatements``).
+    let kept: KeptStatements
     /// The latest month taken, read once per transaction.
     let monthsTaken: PopulationMonths.Taken
     /// The group's `population` shares not written yet (``PendingShares``).

@@ -103,7 +103,7 @@ public struct RegisterResident: RegistryRequest {
                               sealed: ahead.map { ($0.idCipher, $0.phone == phone ? $0.phoneCipher : nil) })
         }
 
-        let insert = try RawStatement(db, "INSERT INTO residence (resident, unit, moved_in) VALUES (?, ?, ?)")
+        let insert = try context.kept.statement("INSERT INTO residence (resident, unit, moved_in) VALUES (?, ?, ?)", in: db)
         insert.bind(1, person.id)
         insert.bind(2, unit.id)
         insert.bind(3, movedIn.description)

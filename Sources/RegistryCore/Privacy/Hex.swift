@@ -12,4 +12,18 @@ enum Hex {
         }
         return String(decoding: out, as: UTF8.self)
     }
+
+    /// ``string(_:)`` of contiguous bytes, written straight into the string's storage
+    /// (every ledger event's hash is written so).
+    static func string(_ bytes: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            var at = 0
+            for byte in bytes {
+                out[at] = digits[Int(byte >> 4)]
+                out[at + 1] = digits[Int(byte & 0x0F)]
+                at += 2
+            }
+            return at
+        }
+    }
 }

@@ -28,11 +28,10 @@ import Darwin
 public final class RegistryKey: @unchecked Sendable {
     let sealing: SymmetricKey
     let index: SymmetricKey
-    /// An HMAC already keyed with ``index``: each blind index copies it (the state is
-    /// copied on write) instead of hashing the key again.
-    private let keyedIndex: HMAC<SHA256>
-    /// An HMAC already keyed with the chain key, copied for each link (see ``HashChain``).
-    let keyedChain: HMAC<SHA256>
+    /// HMAC under ``index``, its key's blocks hashed once (``PreparedHMAC``).
+    private let keyedIndex: PreparedHMAC
+    /// HMAC under the chain key, for each link (see ``HashChain``).
+    private let keyedChain: PreparedHMAC
     /// A hex HMAC of a fixed text under the index key: tells keys apart, reveals nothing.
     public let checkValue: String
 
@@ -45,18 +44,16 @@ public final class RegistryKey: @unchecked Sendable {
         }
         sealing = derive("registry sealing key v1")
         index = derive("registry blind index key v1")
-        keyedIndex = HMAC<SHA256>(key: index)
-        keyedChain = HMAC<SHA256>(key: derive("registry chain key v1"))
+        keyedIndex = PreparedHMAC(key: index)
+        keyedChain = PreparedHMAC(key: derive("registry chain key v1"))
         let mac = HMAC<SHA256>.authenticationCode(for: Data("registry key check v1".utf8), using: index)
         checkValue = Hex.string(Data(mac).prefix(16))
     }
 
     /// The blind index of an ID number: the first 16 bytes of its HMAC-SHA256 under the index key.
     public func blindIndex(_ idNumber: String) -> Data {
-        var mac = keyedIndex
         var text = idNumber
-        text.withUTF8 { mac.update(data: UnsafeRawBufferPointer($0)) }
-        return Data(mac.finalize()).prefix(16)
+        return text.withUTF8 { keyedIndex.code(UnsafeRawBufferPointer($0)) }.withUnsafeBytes { Data($0.prefix(16)) }
     }
 
     /// Encrypts `text` with AES-256-GCM and a random nonce, bound to the column `label`
@@ -105,9 +102,7 @@ public final class RegistryKey: @unchecked Sendable {
 
     /// ``chainMAC(_:)`` of text already in UTF-8.
     func chainMAC(_ bytes: [UInt8]) -> String {
-        var mac = keyedChain
-        mac.update(data: bytes)
-        return Hex.string(mac.finalize())
+        bytes.withUnsafeBytes { keyedChain.code($0) }.withUnsafeBytes { Hex.string($0) }
     }
 
     /// The key file used for the database at `databasePath` when none is named: the

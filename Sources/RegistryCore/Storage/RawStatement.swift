@@ -23,6 +23,15 @@ struct RawStatement {
         sqlite3_clear_bindings(handle)
     }
 
+    /// `statement`, reset, its bindings kept (``KeptStatements``: the caller binds every
+    /// parameter again).
+    init(keeping statement: Statement, _ db: Database) {
+        self.db = db
+        self.statement = statement
+        handle = statement.sqliteStatement
+        sqlite3_reset(handle)
+    }
+
     /// The cached statement for `sql` with `arguments` bound (GRDB checks their count).
     init(_ db: Database, _ sql: String, arguments: StatementArguments) throws {
         try self.init(db, sql)

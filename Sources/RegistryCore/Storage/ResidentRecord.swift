@@ -19,8 +19,8 @@ struct ResidentRecord: Sendable {
     var hukouCode: String
     var phone: String?
 
-    private static let byIDNumber = "SELECT id, id_index, name, sex, birth_date, hukou_code, phone_cipher FROM resident WHERE id_index = ?"
-    private static let insertion = """
+    private static let byIDNumber: StaticString = "SELECT id, id_index, name, sex, birth_date, hukou_code, phone_cipher FROM resident WHERE id_index = ?"
+    private static let insertion: StaticString = """
         INSERT INTO resident (id_index, id_cipher, name, sex, birth_date, hukou_code, phone_cipher)
         VALUES (?, ?, ?, ?, ?, ?, ?)
         """
@@ -40,7 +40,7 @@ struct ResidentRecord: Sendable {
     /// already, saves computing it again.
     static func find(_ context: OperationContext, idNumber: IDNumber, blindIndex: Data? = nil) throws -> ResidentRecord? {
         let key = try context.sealingKey()
-        let statement = try RawStatement(context.db, byIDNumber)
+        let statement = try context.kept.statement(byIDNumber, in: context.db)
         statement.bind(1, blindIndex ?? key.blindIndex(idNumber.value))
         return try statement.first { c in
             let index = c.data(1) ?? Data()
@@ -73,7 +73,7 @@ struct ResidentRecord: Sendable {
     ///   registry's key and bound to ``idIndex`` (``SealedIdentity``); what is missing is sealed here.
     mutating func insert(_ context: OperationContext, idNumber: IDNumber, sealed: (id: Data, phone: Data?)? = nil) throws {
         let key = try context.sealingKey()
-        let statement = try RawStatement(context.db, Self.insertion)
+        let statement = try context.kept.statement(Self.insertion, in: context.db)
         statement.bind(1, idIndex)
         statement.bind(2, try sealed?.id ?? key.seal(idNumber.value, label: PersonalDataCipher.Label.residentID, boundTo: idIndex))
         statement.bind(3, name)
