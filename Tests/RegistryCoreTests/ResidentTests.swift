@@ -118,12 +118,15 @@ struct ResidentTests {
         #expect(t.refusal("resident.moveOut", #"{"idNumber":"\#(id)","date":"2025-03-01"}"#)?.reason.rawValue == "unknown_resident")
         try t.moveIn(id, "U1", on: "2025-02-01")
         #expect(t.refusal("resident.moveOut", #"{"idNumber":"\#(id)","date":"2025-01-31"}"#)?.reason.rawValue == "invalid_date")
-        #expect(try t.ok("resident.moveOut", #"{"idNumber":"\#(id)","date":"2025-02-01"}"#) == .object([("idNumber", .string(IDNumber.mask(id)))]))
-        let again = t.refusal("resident.moveOut", #"{"idNumber":"\#(id)","date":"2025-03-01"}"#)
+        #expect(try t.ok("resident.moveOut", #"{"idNumber":"\#(id)","date":"2025-03-01"}"#) == .object([("idNumber", .string(IDNumber.mask(id)))]))
+        let again = t.refusal("resident.moveOut", #"{"idNumber":"\#(id)","date":"2025-03-02"}"#)
         #expect(again?.reason.rawValue == "no_open_residence")
         #expect(again?.category == .conflict)
-        // A new residence may not begin before the last one ended.
-        try t.moveIn(id, "U1", on: "2025-02-01")
+        // A new residence may not begin before the last one ended (2025-03-01), though after it began.
+        let early = t.refusal("resident.register", #"{"idNumber":"\#(id)","name":"张三","unitId":"U1","movedIn":"2025-02-15"}"#)
+        #expect(early?.reason.rawValue == "invalid_date")
+        #expect(early?.field == "movedIn")
+        try t.moveIn(id, "U1", on: "2025-03-01")
     }
 
     @Test("refused registrations name the field and change nothing")

@@ -383,10 +383,14 @@ struct ImportedResidence: RegistryRequest {
         // By the blind index in one query: finding the person first opened their sealed
         // phone, for a check that needs none (about a tenth of a later import's time).
         let key = try context.sealingKey()
-        if try context.db.cachedValue(Int.self, sql: """
-               SELECT count(*) FROM resident p JOIN residence x ON x.resident = p.id JOIN unit u ON u.id = x.unit
-               WHERE p.id_index = ? AND u.unit_id = ? AND x.moved_in = ?
-               """, arguments: [key.blindIndex(register.idNumber.value), register.unitId, register.movedIn.description]) ?? 0 > 0 {
+        let duplicate = try context.kept.statement("""
+            SELECT count(*) FROM resident p JOIN residence x ON x.resident = p.id JOIN unit u ON u.id = x.unit
+            WHERE p.id_index = ? AND u.unit_id = ? AND x.moved_in = ?
+            """, in: context.db)
+        duplicate.bind(1, key.blindIndex(register.idNumber.value))
+        duplicate.bind(2, register.unitId)
+        duplicate.bind(3, register.movedIn.description)
+        if try duplicate.first({ $0.int64(0) }) ?? 0 > 0 {
             throw RegistryError.conflict(.duplicateResidence, field: "movedIn",
                                          "this residence (\(register.idNumber.masked) in \(register.unitId) from \(register.movedIn)) is already stored")
         }

@@ -86,8 +86,10 @@ final class PendingShares {
     /// Writes every share held.
     func flush(_ db: Database) throws {
         guard !counts.isEmpty else { return }
+        // Found once in the statement cache for the whole flush; all four parameters are
+        // bound again for every row.
+        let statement = try RawStatement(db, Self.upsert)
         for (key, people) in counts {
-            let statement = try RawStatement(db, Self.upsert)
             statement.bind(1, key.grid)
             statement.bind(2, key.facet)
             statement.bind(3, key.value)

@@ -73,8 +73,9 @@ public struct RegisterResident: RegistryRequest {
                 throw RegistryError.conflict(.openResidence, field: "idNumber",
                     "idNumber: \(idNumber.masked) already lives in \(openUnit.unitId) since \(open.movedIn); move them out first or pass transfer: true")
             }
-            let lastOut = try db.cachedValue(String.self, sql: "SELECT max(moved_out) FROM residence WHERE resident = ?", arguments: [known.id])
-                .flatMap(CivilDate.init)
+            let lastOutStatement = try context.kept.statement("SELECT max(moved_out) FROM residence WHERE resident = ?", in: db)
+            lastOutStatement.bind(1, known.id)
+            let lastOut = try lastOutStatement.first { $0.date(0) } ?? nil
             let earliest = [open?.movedIn, lastOut].compactMap { $0 }.max()
             if let earliest, movedIn < earliest {
                 throw RegistryError.invalid("movedIn", "\(movedIn) is before \(earliest), when this person's previous residence \(open != nil ? "began" : "ended")", reason: .invalidDate)
