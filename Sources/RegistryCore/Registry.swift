@@ -415,6 +415,8 @@ public final class Registry: Sendable {
             let chainTips = HashChain.Tips()
             /// The statements run for every request or row, prepared once per transaction.
             let kept = KeptStatements()
+            /// The unit of the last registration, for the next one (forgotten before anything else).
+            let unitMemo = UnitMemo()
             /// The latest month taken as this transaction began (``PopulationMonths/Taken``).
             let monthsTaken = PopulationMonths.Taken()
             /// Population shares of the group's new residences, written before the commit.
@@ -425,7 +427,7 @@ public final class Registry: Sendable {
         }
 
         var context: OperationContext {
-            OperationContext(db: db, settings: registry.settings, principal: principal, today: today, now: now, chainTips: state.chainTips, kept: state.kept, monthsTaken: state.monthsTaken,
+            OperationContext(db: db, settings: registry.settings, principal: principal, today: today, now: now, chainTips: state.chainTips, kept: state.kept, unitMemo: state.unitMemo, monthsTaken: state.monthsTaken,
                              pendingShares: state.pendingShares, populationSuspended: state.populationSuspended,
                              key: registry.key, keyFile: registry.keyFile)
         }
@@ -460,6 +462,8 @@ public final class Registry: Sendable {
             } catch {
                 return .failure(error)
             }
+            // Only a registration may use the unit a registration before it found.
+            if Request.self != RegisterResident.self { state.unitMemo.forget() }
             state.pendingShares.beginRequest(holding: holding)
             if isolation != .savepoints && !state.savepointsFromNowOn {
                 let changesBefore = db.totalChangesCount

@@ -47,6 +47,8 @@ public struct OperationContext {
     let chainTips: HashChain.Tips
     /// The transaction's statements run for every request or row (``KeptStatements``).
     let kept: KeptStatements
+    /// The unit the transaction's last registration found (``UnitMemo``): registrations only.
+    let unitMemo: UnitMemo
     /// The latest month taken, read once per transaction.
     let monthsTaken: PopulationMonths.Taken
     /// The group's `population` shares not written yet (``PendingShares``).

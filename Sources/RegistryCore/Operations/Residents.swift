@@ -47,7 +47,7 @@ public struct RegisterResident: RegistryRequest {
         guard movedIn >= idNumber.birthDate else {
             throw RegistryError.invalid("movedIn", "\(movedIn) is before the person's birth date", reason: .invalidDate)
         }
-        let unit = try UnitRecord.require(db, unitId: unitId)
+        let unit = try context.unitMemo.require(unitId, db)
         // Moving in from outside the account's areas (a transfer) is allowed: the unit moved
         // into is the one that must be inside.
         try context.requireInside(unit)
