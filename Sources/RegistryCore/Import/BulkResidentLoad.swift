@@ -235,7 +235,7 @@ struct BulkResidentLoad {
                 try residence.run()
                 let residenceId = db.lastInsertedRowID
                 if let months {
-                    if new.movedOut == nil { try PopulationShare.add(person: person, unit: unit, settings: context.settings, db) }
+                    if new.movedOut == nil { try PopulationShare.add(person: person, unit: unit, in: context) }
                     try months.add(residence: residenceId, movedIn: new.movedIn, taken: context.monthsTaken, db)
                 }
                 try LedgerEvent.person(.moveIn, person, at: unit, on: new.movedIn, settings: context.settings).append(in: context)

@@ -18,7 +18,7 @@ import GRDB
 ///
 /// ```swift
 /// shares.beginRequest(holding: true)
-/// try PopulationShare.add(person: person, unit: unit, settings: settings, pending: shares, db)
+/// try PopulationShare.add(person: person, unit: unit, pending: shares, in: context)
 /// shares.acceptRequest()
 /// try shares.flush(db)   // before the commit
 /// ```

@@ -111,7 +111,7 @@ public struct RegisterResident: RegistryRequest {
         try insert.run()
         let residenceId = db.lastInsertedRowID
         if !context.populationSuspended {
-            try PopulationShare.add(person: person, unit: unit, settings: context.settings, pending: context.pendingShares, db)
+            try PopulationShare.add(person: person, unit: unit, pending: context.pendingShares, in: context)
             try PopulationMonths.add(residence: residenceId, movedIn: movedIn.description, taken: context.monthsTaken, db)
         }
         let event = LedgerEvent.person(.moveIn, person, at: unit, on: movedIn, settings: context.settings)
