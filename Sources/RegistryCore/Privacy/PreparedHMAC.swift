@@ -1,4 +1,9 @@
 import Crypto
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
 
 /// HMAC-SHA256 (RFC 2104) under one key, with the key's two padded blocks hashed once:
 /// each code then copies the two SHA-256 states and hashes the message and the inner digest.
@@ -20,23 +25,31 @@ struct PreparedHMAC: @unchecked Sendable {
     private let outer: SHA256
 
     init(key: SymmetricKey) {
-        var block = [UInt8](repeating: 0, count: 64)
-        key.withUnsafeBytes { keyBytes in
-            if keyBytes.count > block.count {
-                // A key longer than a block is hashed first (RFC 2104, section 2).
-                var hasher = SHA256()
-                hasher.update(bufferPointer: keyBytes)
-                hasher.finalize().withUnsafeBytes { digest in
-                    for (index, byte) in digest.enumerated() { block[index] = byte }
-                }
-            } else {
-                for (index, byte) in keyBytes.enumerated() { block[index] = byte }
-            }
-        }
         var inner = SHA256()
         var outer = SHA256()
-        block.map { $0 ^ 0x36 }.withUnsafeBytes { inner.update(bufferPointer: $0) }
-        block.map { $0 ^ 0x5c }.withUnsafeBytes { outer.update(bufferPointer: $0) }
+        // The padded key in one block on the stack, wiped before it is given back
+        // (`explicit_bzero`: a wipe the compiler may not drop as a dead store).
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { block in
+            block.initialize(repeating: 0)
+            defer { Self.wipe(block) }
+            key.withUnsafeBytes { keyBytes in
+                if keyBytes.count > block.count {
+                    // A key longer than a block is hashed first (RFC 2104, section 2).
+                    var hasher = SHA256()
+                    hasher.update(bufferPointer: keyBytes)
+                    hasher.finalize().withUnsafeBytes { digest in
+                        for (index, byte) in digest.enumerated() { block[index] = byte }
+                    }
+                } else {
+                    for (index, byte) in keyBytes.enumerated() { block[index] = byte }
+                }
+            }
+            for index in block.indices { block[index] ^= 0x36 }
+            inner.update(bufferPointer: UnsafeRawBufferPointer(block))
+            // 0x36 ^ 0x6a == 0x5c: the same block, now XOR the outer pad.
+            for index in block.indices { block[index] ^= 0x6a }
+            outer.update(bufferPointer: UnsafeRawBufferPointer(block))
+        }
         self.inner = inner
         self.outer = outer
     }
@@ -49,5 +62,14 @@ struct PreparedHMAC: @unchecked Sendable {
         var outer = self.outer
         innerDigest.withUnsafeBytes { outer.update(bufferPointer: $0) }
         return outer.finalize()
+    }
+
+    /// Overwrites `bytes` with zeros in a way the compiler keeps.
+    private static func wipe(_ bytes: UnsafeMutableBufferPointer<UInt8>) {
+        #if canImport(Glibc)
+        explicit_bzero(bytes.baseAddress!, bytes.count)
+        #else
+        _ = memset_s(bytes.baseAddress!, bytes.count, 0, bytes.count)
+        #endif
     }
 }
