@@ -13,9 +13,9 @@ import RegistryCore
 /// parses them and decodes each request (``PreparedRequest``): work that needs no database.
 /// The running thread takes every prepared line waiting, runs them in **one** transaction,
 /// each request isolated from the others, and commits with `synchronous = FULL`; only then
-/// does it hand their responses to the writing thread, which writes them, in order. A response with a `result` therefore means
-/// the change is on disk, and a refused request changed nothing. The server holds no
-/// business rule: every method is the core's.
+/// does it hand their responses to the writing thread, which writes them, in order. A
+/// response with a `result` therefore means the change is on disk, and a refused request
+/// changed nothing. The server holds no business rule: every method is the core's.
 public final class JSONRPCServer: Sendable {
     public static let defaultMaxLineBytes = 8 << 20
 

@@ -107,10 +107,9 @@ struct BulkResidentLoad {
                         var lastReport = started
                         // The writer finds the units only when the parsing thread cannot.
                         var units = UnitsSeen(directory: journal != nil ? try UnitDirectory(group.db) : nil)
-                        let inserts = try Inserts(group.db)
                         while let batches = queue.takeAll() {
                             for row in batches.joined() {
-                                try write(row, columnIndex: columnIndex, months: months, units: &units, inserts: inserts, in: group)
+                                try write(row, columnIndex: columnIndex, months: months, units: &units, in: group)
                                 done += 1
                                 try indexes.written(done, in: group)
                             }
@@ -174,27 +173,16 @@ struct BulkResidentLoad {
 
     private static let fallback = RegistryError(.internalError, reason: .bulkFallback, message: "the rows are run one by one")
 
-    /// The load's two inserts, prepared once: found again in the statement cache for every
-    /// row, they cost a lookup of their SQL text each time (about 1% of the writer).
-    /// Every parameter is bound again for each row.
-    struct Inserts {
-        let resident: RawStatement
-        let residence: RawStatement
-
-        init(_ db: Database) throws {
-            resident = try RawStatement(db, """
-                INSERT INTO resident (id_index, id_cipher, name, sex, birth_date, hukou_code, phone_cipher)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """)
-            residence = try RawStatement(db, "INSERT INTO residence (resident, unit, moved_in, moved_out) VALUES (?, ?, ?, ?)")
-        }
-    }
+    /// The residence's insert, with its move-out (the person's is ``ResidentRecord``'s).
+    /// Both are the transaction's kept statements (``KeptStatements``): every parameter is
+    /// bound again for each row.
+    private static let residenceInsertion: StaticString = "INSERT INTO residence (resident, unit, moved_in, moved_out) VALUES (?, ?, ?, ?)"
 
     /// - Parameter months: how the months' counts follow the new residences; `nil` when the
     ///   population is recounted at the end (a first load), so new residences are not
     ///   counted one by one.
     private func write(_ row: Staged, columnIndex: [String: Int], months: PopulationMonths.Batch?,
-                       units: inout UnitsSeen, inserts: Inserts, in group: Registry.Group) throws(RegistryError) {
+                       units: inout UnitsSeen, in group: Registry.Group) throws(RegistryError) {
         switch row {
         case .unusable:
             throw Self.fallback
@@ -208,7 +196,7 @@ struct BulkResidentLoad {
             try storageErrors {
                 let unit = try new.unit ?? units.find(new.unitCode, in: db)
                 var person = new.person
-                let resident = inserts.resident
+                let resident = try context.kept.statement(ResidentRecord.insertion, in: db)
                 resident.bind(1, new.blindIndex)
                 resident.bind(2, new.idCipher)
                 resident.bind(3, person.name)
@@ -227,7 +215,7 @@ struct BulkResidentLoad {
                     return
                 }
                 person.id = db.lastInsertedRowID
-                let residence = inserts.residence
+                let residence = try context.kept.statement(Self.residenceInsertion, in: db)
                 residence.bind(1, person.id)
                 residence.bind(2, unit.id)
                 residence.bind(3, new.movedIn.description)

@@ -20,7 +20,8 @@ struct ResidentRecord: Sendable {
     var phone: String?
 
     private static let byIDNumber: StaticString = "SELECT id, id_index, name, sex, birth_date, hukou_code, phone_cipher FROM resident WHERE id_index = ?"
-    private static let insertion: StaticString = """
+    /// The person's INSERT, also the bulk load's (every parameter bound each time).
+    static let insertion: StaticString = """
         INSERT INTO resident (id_index, id_cipher, name, sex, birth_date, hukou_code, phone_cipher)
         VALUES (?, ?, ?, ?, ?, ?, ?)
         """
