@@ -288,23 +288,26 @@ public final class Registry: Sendable {
             var isolation = isolation
             while true {
                 let state = Group.State()
-                try pool.writeWithoutTransaction { db in try db.inTransaction(.immediate) {
-                    let group = Group(registry: self, db: db, principal: principal, today: .today(), now: Timestamp.now(),
-                                      isolation: isolation, state: state)
-                    // A month begun since the last write is taken first (one index lookup
-                    // each otherwise): its counts are those before this group's changes.
-                    state.monthsTaken.latest = .some(try PopulationMonths.extend(db, through: group.today)?.description)
-                    try RentalCounts.extend(db, through: group.today)
-                    do throws(RegistryError) {
-                        output = .success(try body(group))
-                        if state.replayNeeded { return .rollback }
-                        try storageErrors { try state.pendingShares.flush(db) }
-                        return .commit
-                    } catch {
-                        output = .failure(error)
-                        return .rollback
+                try pool.writeWithoutTransaction { db in
+                    defer { state.kept.release() }
+                    try db.inTransaction(.immediate) {
+                        let group = Group(registry: self, db: db, principal: principal, today: .today(), now: Timestamp.now(),
+                                          isolation: isolation, state: state)
+                        // A month begun since the last write is taken first (one index lookup
+                        // each otherwise): its counts are those before this group's changes.
+                        state.monthsTaken.latest = .some(try PopulationMonths.extend(db, through: group.today)?.description)
+                        try RentalCounts.extend(db, through: group.today)
+                        do throws(RegistryError) {
+                            output = .success(try body(group))
+                            if state.replayNeeded { return .rollback }
+                            try storageErrors { try state.pendingShares.flush(db) }
+                            return .commit
+                        } catch {
+                            output = .failure(error)
+                            return .rollback
+                        }
                     }
-                } }
+                }
                 guard state.replayNeeded else { break }
                 isolation = .savepoints
             }
@@ -356,8 +359,10 @@ public final class Registry: Sendable {
     public func readGroup<T: Sendable>(as principal: Principal, _ body: @escaping @Sendable (Group) -> T) async throws(RegistryError) -> T {
         do {
             return try await pool.read { db in
-                body(Group(registry: self, db: db, principal: principal, today: .today(), now: Timestamp.now(),
-                           isolation: .optimistic, state: Group.State()))
+                let state = Group.State()
+                defer { state.kept.release() }
+                return body(Group(registry: self, db: db, principal: principal, today: .today(), now: Timestamp.now(),
+                                  isolation: .optimistic, state: state))
             }
         } catch {
             throw RegistryError.fromDatabase(error)
@@ -370,8 +375,10 @@ public final class Registry: Sendable {
         try storageErrors {
             try pool.read { db in
                 guard let principal = try self.principal(token: token, now: Date(), db) else { return nil }
+                let state = Group.State()
+                defer { state.kept.release() }
                 return body(Group(registry: self, db: db, principal: principal, today: .today(), now: Timestamp.now(),
-                                  isolation: .optimistic, state: Group.State()))
+                                  isolation: .optimistic, state: state))
             }
         }
     }

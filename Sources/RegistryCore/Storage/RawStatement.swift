@@ -13,22 +13,27 @@ struct RawStatement {
     private let statement: Statement
     private let handle: OpaquePointer
     private let db: Database
+    /// Where text and blob parameters are held for the step (``ParameterBytes``); `nil`
+    /// when SQLite copies them (`SQLITE_TRANSIENT`).
+    private let held: ParameterBytes?
 
     /// The cached statement for `sql`, reset with its bindings cleared.
     init(_ db: Database, _ sql: String) throws {
         self.db = db
         statement = try db.cachedStatement(sql: sql)
         handle = statement.sqliteStatement
+        held = nil
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
     }
 
-    /// `statement`, reset, its bindings kept (``KeptStatements``: the caller binds every
-    /// parameter again).
-    init(keeping statement: Statement, _ db: Database) {
+    /// A kept statement (``KeptStatements``), its text and blob parameters held in `bytes`
+    /// for each step; every step leaves its parameters NULL again.
+    init(keeping statement: Statement, _ db: Database, bytes: ParameterBytes) {
         self.db = db
         self.statement = statement
         handle = statement.sqliteStatement
+        held = bytes
         sqlite3_reset(handle)
     }
 
@@ -38,21 +43,38 @@ struct RawStatement {
         try statement.setArguments(arguments)
     }
 
+    /// SQLite's `SQLITE_TRANSIENT`: it copies the value.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
     /// Binds parameter `index` (1-based); `nil` binds NULL.
     func bind(_ index: Int32, _ value: String?) {
         guard let value else { sqlite3_bind_null(handle, index); return }
         var copy = value
         copy.withUTF8 { bytes in
-            _ = sqlite3_bind_text(handle, index, UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self),
-                                  Int32(bytes.count), unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+            let count = Int32(bytes.count)
+            if let held {
+                let pointer = held.hold(UnsafeRawBufferPointer(bytes))
+                // Length -1 tells SQLite the text ends at a NUL (there is one after it), so it
+                // never copies the text to add one (a date CHECK's `date()` would); a text
+                // with a NUL inside keeps its length.
+                let hasNUL = bytes.count > 0 && memchr(bytes.baseAddress!, 0, bytes.count) != nil
+                _ = sqlite3_bind_text(handle, index, pointer.assumingMemoryBound(to: CChar.self), hasNUL ? count : -1, nil)
+            } else {
+                _ = sqlite3_bind_text(handle, index, UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self),
+                                      count, Self.transient)
+            }
         }
     }
 
-    /// Binds a blob (copied by SQLite); `nil` binds NULL.
+    /// Binds a blob; `nil` binds NULL.
     func bind(_ index: Int32, _ value: Data?) {
         guard let value else { sqlite3_bind_null(handle, index); return }
         value.withUnsafeBytes { bytes in
-            _ = sqlite3_bind_blob(handle, index, bytes.baseAddress, Int32(bytes.count), unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+            if let held {
+                _ = sqlite3_bind_blob(handle, index, held.hold(bytes), Int32(bytes.count), nil)
+            } else {
+                _ = sqlite3_bind_blob(handle, index, bytes.baseAddress, Int32(bytes.count), Self.transient)
+            }
         }
     }
 
@@ -65,16 +87,26 @@ struct RawStatement {
         bind(index, value.map { $0 ? 1 : 0 } as Int64?)
     }
 
+    /// Resets the statement after its step; a held statement's parameters are cleared
+    /// (no binding outlives its step: ``ParameterBytes``) and their bytes may be reused.
+    private func reset() {
+        sqlite3_reset(handle)
+        if let held {
+            sqlite3_clear_bindings(handle)
+            held.reuse()
+        }
+    }
+
     /// Runs a statement that returns no rows.
     func run() throws {
         let code = sqlite3_step(handle)
-        defer { sqlite3_reset(handle) }
+        defer { reset() }
         guard code == SQLITE_DONE else { throw failure(code) }
     }
 
     /// Steps to the first row and reads it with `body`; `nil` when there is none.
     func first<T>(_ body: (Columns) throws -> T) throws -> T? {
-        defer { sqlite3_reset(handle) }
+        defer { reset() }
         let code = sqlite3_step(handle)
         if code == SQLITE_DONE { return nil }
         guard code == SQLITE_ROW else { throw failure(code) }
@@ -87,11 +119,11 @@ struct RawStatement {
     func next<T>(_ body: (Columns) throws -> T) throws -> T? {
         let code = sqlite3_step(handle)
         if code == SQLITE_DONE {
-            sqlite3_reset(handle)
+            reset()
             return nil
         }
         guard code == SQLITE_ROW else {
-            sqlite3_reset(handle)
+            reset()
             throw failure(code)
         }
         return try body(Columns(handle: handle))
@@ -99,7 +131,7 @@ struct RawStatement {
 
     /// Steps through every row, reading each with `body`.
     func each(_ body: (Columns) throws -> Void) throws {
-        defer { sqlite3_reset(handle) }
+        defer { reset() }
         while true {
             let code = sqlite3_step(handle)
             if code == SQLITE_DONE { return }
