@@ -462,7 +462,7 @@ public final class Registry: Sendable {
                 return .failure(.storage("not run: the group runs again with savepoints"))
             }
             // Anything but a registration may read the counts or change them.
-            let holding = Request.self is any LeavesSharesPending.Type
+            let holding = Request.leavesSharesPending
             do throws(RegistryError) {
                 try Authorization.check(principal, Request.method)
                 if !holding { try storageErrors { try state.pendingShares.flush(db) } }

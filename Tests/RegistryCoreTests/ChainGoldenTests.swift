@@ -59,6 +59,29 @@ struct ChainGoldenTests {
                 == #"{"k":[-3,2.0,0.5,false,null]}"#)
     }
 
+    /// The word-at-a-time scan must agree with the byte-by-byte rule for every byte value
+    /// at every place of a word, and beside bytes that borrow (0x00, 0x80, 0xFF).
+    @Test("the eight-bytes-at-a-time escape scan finds exactly what the byte rule finds")
+    func escapeScanIsTheByteRule() {
+        let byteRule: (UInt8) -> Bool = { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
+        for length in 0...24 {
+            for place in 0..<max(length, 1) {
+                for byte in 0...255 {
+                    for filler: UInt8 in [0x41, 0xE7, 0xFF, 0x80, 0x21, 0x5D] {
+                        var bytes = [UInt8](repeating: filler, count: length)
+                        if length > 0 { bytes[place] = UInt8(byte) }
+                        let expected = bytes.contains(where: byteRule)
+                        let found = bytes.withUnsafeBufferPointer { JSONWriter.anyNeedsEscape($0) }
+                        if found != expected {
+                            Issue.record("\(bytes): scan says \(found), the rule \(expected)")
+                            return
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test("whatever JSONWriter writes reads back as the same value")
     func writerRoundTrips() throws {
         var random = SystemRandomNumberGenerator()

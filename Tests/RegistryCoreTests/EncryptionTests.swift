@@ -279,4 +279,30 @@ struct EncryptionTests {
         }
         #expect(sealedHere == 2)
     }
+
+    /// The name, phone and hukou code are checked on the reading thread with the sealing;
+    /// a check made for other params must never let a request through.
+    @Test("checked ahead: a bad name is refused as on the spot; params changed after the check are checked again")
+    func checkedAhead() throws {
+        let t = try TestRegistry()
+        try t.addAreas()
+        try t.addUnit("U1")
+        let formula = try JSONParser.parse(Data(#"{"idNumber":"\#(makeID(sequence: 1))","name":"=cmd()","unitId":"U1","movedIn":"2025-03-01"}"#.utf8))
+        let prepared = try PreparedRequest.prepare(method: "resident.register", params: formula, sealingFor: t.registry).get()
+        let refusal = try t.registry.performGroup(operator: "x") { group in prepared.run(in: group) }
+        guard case let .failure(error) = refusal else { Issue.record("a formula name was accepted"); return }
+        #expect(error.field == "name")
+        #expect(error.message.contains("formula"))
+
+        // Checked (and sealed) with a good name, then given another: the new one is checked.
+        var request = RegisterResident(idNumber: try IDNumber(makeID(sequence: 2)), name: "王小明", unitId: "U1",
+                                       movedIn: try #require(CivilDate("2025-03-01")))
+        request.sealAhead(with: try #require(t.registry.key))
+        request.name = "@SUM(A1)"
+        request.phone = "not a phone"
+        let outcome = try t.registry.performGroup(operator: "x") { group in group.perform(request) }
+        guard case let .failure(changed) = outcome else { Issue.record("params changed after the check went unchecked"); return }
+        #expect(changed.field == "name")
+        #expect(t.refusal("resident.get", #"{"idNumber":"\#(makeID(sequence: 2))"}"#)?.reason.rawValue == "unknown_resident")
+    }
 }

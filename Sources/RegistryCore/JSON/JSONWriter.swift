@@ -91,6 +91,32 @@ public enum JSONWriter {
         byte < 0x20 || byte == 0x22 || byte == 0x5C
     }
 
+    /// Whether any byte of `bytes` ``needsEscape(_:)``, eight bytes at a time: a word has a
+    /// byte below `n` (n ≤ 128) exactly when `(w - n·0x0101…) & ~w & 0x8080…` is not zero,
+    /// and a byte equal to `c` when `w ^ c·0x0101…` has a byte below 1. The ledger's link
+    /// text and every response pass here, some thirteen strings an event.
+    static func anyNeedsEscape(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        var index = 0
+        if let base = bytes.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while index + 8 <= bytes.count {
+                let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
+                let found = ((word &- ones &* 0x20) & ~word)
+                    | ((quote &- ones) & ~quote)
+                    | ((backslash &- ones) & ~backslash)
+                if found & highs != 0 { return true }
+                index += 8
+            }
+        }
+        while index < bytes.count {
+            if needsEscape(bytes[index]) { return true }
+            index += 1
+        }
+        return false
+    }
+
     /// Appends `s` as a JSON string literal: quotes, backslashes and control characters escaped,
     /// everything else (Chinese text included) as UTF-8.
     static func writeString(_ s: String, into out: inout [UInt8]) {
@@ -98,7 +124,7 @@ public enum JSONWriter {
         var s = s
         s.withUTF8 { bytes in
             // Most strings need no escape: copied whole.
-            guard bytes.contains(where: needsEscape) else {
+            guard anyNeedsEscape(bytes) else {
                 out.append(contentsOf: bytes)
                 return
             }

@@ -8,7 +8,7 @@ import GRDB
 /// come, those upserts were 15% of the durable write rate. Held here, they are written
 /// (``flush(_:)``) before the group commits, and before anything else that reads the
 /// counts or changes them through the schema's triggers runs in the group: every request
-/// except a registration (``LeavesSharesPending``), and a registration of a person already
+/// except a registration (``RegistryRequest/leavesSharesPending``), and a registration of a person already
 /// known before it writes (it may close a residence, whose trigger subtracts from a row
 /// that must be there).
 ///
@@ -36,7 +36,7 @@ final class PendingShares {
     /// What the running request's flushes wrote, to hold again if its savepoint is rolled back.
     private var flushedInRequest: [Key: Int64] = [:]
     private var inRequest = false
-    /// Whether the running request may leave shares here (it is ``LeavesSharesPending``);
+    /// Whether the running request may leave shares here (``RegistryRequest/leavesSharesPending``);
     /// any other request's shares are written at once, so that a request run inside
     /// another (an import row's registration) never leaves one behind.
     private(set) var holding = false
@@ -100,7 +100,3 @@ final class PendingShares {
         counts.removeAll(keepingCapacity: true)
     }
 }
-
-/// A request that may leave its `population` shares pending in the group
-/// (``PendingShares``): it only adds shares, or flushes them itself before doing more.
-protocol LeavesSharesPending {}

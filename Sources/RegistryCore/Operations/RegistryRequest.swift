@@ -23,10 +23,17 @@ public protocol RegistryRequest: Decodable, Sendable {
     /// Runs the operation. Called inside a transaction (or savepoint) that is rolled back
     /// when this throws, so a refused request changes nothing.
     func execute(in context: OperationContext) throws -> Result
+
+    /// Whether the request may leave its population shares pending until the group's
+    /// commit (``PendingShares``): true only for a request that adds shares and nothing
+    /// else, or flushes them itself before doing more (a registration). A static
+    /// requirement rather than a marker protocol: asking costs no dynamic cast per request.
+    static var leavesSharesPending: Bool { get }
 }
 
 extension RegistryRequest {
     public var isReadOnly: Bool { false }
+    public static var leavesSharesPending: Bool { false }
 }
 
 /// What an operation runs with: the open transaction and who is acting, when.

@@ -26,6 +26,8 @@ public struct RegisterResident: RegistryRequest {
     public var transfer: Bool?
     /// The ID number and phone sealed on the JSON-RPC server's reading thread (not a param).
     var sealed: SealedIdentity?
+    /// The name, phone and hukou code checked on that thread too (not a param).
+    var checked: CheckedProfile?
 
     public struct Result: JSONRepresentable {
         public var idNumber: String
@@ -38,9 +40,9 @@ public struct RegisterResident: RegistryRequest {
 
     public func execute(in context: OperationContext) throws -> Result {
         let db = context.db
-        let name = try TextRules.text(name, field: "name", maxLength: 100)
-        let phone = try phone.map { p throws(RegistryError) in try TextRules.phone(p, field: "phone") }
-        let hukouCode = try hukouCode.map { h throws(RegistryError) in try TextRules.hukouCode(h, field: "hukouCode") }
+        let profile = try (checked?.of(name: name, phone: phone, hukouCode: hukouCode)
+            ?? CheckedProfile(name: name, phone: phone, hukouCode: hukouCode)).outcome.get()
+        let (name, phone, hukouCode) = (profile.name, profile.phone, profile.hukouCode)
         if relation != nil && householdId == nil {
             throw RegistryError.invalid("relation", "needs a householdId")
         }
@@ -125,11 +127,43 @@ public struct RegisterResident: RegistryRequest {
 
 /// A known person's registration flushes the group's pending shares itself; a new
 /// person's only adds shares.
-extension RegisterResident: LeavesSharesPending {}
+extension RegisterResident {
+    public static var leavesSharesPending: Bool { true }
+}
 
 extension RegisterResident: SealsAhead {
     mutating func sealAhead(with key: RegistryKey) {
         sealed = SealedIdentity(idNumber: idNumber, phone: phone, key: key)
+        checked = CheckedProfile(name: name, phone: phone, hukouCode: hukouCode)
+    }
+
+    /// A registration's name, phone and hukou code as ``TextRules`` checks them, with the
+    /// params they were checked from: checked on the reading thread, used by `execute`
+    /// only for the same params, so its refusals (and their order after the unit and role
+    /// checks) are what checking on the spot gives.
+    struct CheckedProfile: Sendable {
+        struct Profile: Sendable {
+            var name: String
+            var phone: String?
+            var hukouCode: String?
+        }
+
+        let params: Profile
+        let outcome: Swift.Result<Profile, RegistryError>
+
+        init(name: String, phone: String?, hukouCode: String?) {
+            params = Profile(name: name, phone: phone, hukouCode: hukouCode)
+            outcome = Swift.Result { () throws(RegistryError) -> Profile in
+                Profile(name: try TextRules.text(name, field: "name", maxLength: 100),
+                        phone: try phone.map { p throws(RegistryError) in try TextRules.phone(p, field: "phone") },
+                        hukouCode: try hukouCode.map { h throws(RegistryError) in try TextRules.hukouCode(h, field: "hukouCode") })
+            }
+        }
+
+        /// This, if checked from exactly these params.
+        func of(name: String, phone: String?, hukouCode: String?) -> CheckedProfile? {
+            params.name == name && params.phone == phone && params.hukouCode == hukouCode ? self : nil
+        }
     }
 }
 
