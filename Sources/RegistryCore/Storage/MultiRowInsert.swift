@@ -25,8 +25,11 @@ struct MultiRowInsert<Values> {
     ///   - width: the number of columns.
     init(_ db: Database, _ into: String, width: Int, bind: @escaping (RawStatement, Int32, Values) -> Void) throws {
         let row = "(" + Array(repeating: "?", count: width).joined(separator: ", ") + ")"
-        one = try RawStatement(db, "INSERT INTO \(into) VALUES \(row)")
-        many = try RawStatement(db, "INSERT INTO \(into) VALUES " + Array(repeating: row, count: Self.batch).joined(separator: ", "))
+        // The binding closure cannot throw: every batch is bound and stepped at once, so
+        // its values may be read in place (``ParameterBytes``).
+        one = try RawStatement(db, "INSERT INTO \(into) VALUES \(row)", holding: ParameterBytes())
+        many = try RawStatement(db, "INSERT INTO \(into) VALUES " + Array(repeating: row, count: Self.batch).joined(separator: ", "),
+                                holding: ParameterBytes())
         self.width = Int32(width)
         self.bind = bind
         held.reserveCapacity(Self.batch)

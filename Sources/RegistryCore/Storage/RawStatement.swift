@@ -27,6 +27,19 @@ struct RawStatement {
         sqlite3_clear_bindings(handle)
     }
 
+    /// The cached statement for `sql`, reset with its bindings cleared, its text and blob
+    /// parameters held in `bytes` for each step (``ParameterBytes``); every step leaves its
+    /// parameters NULL again. For a statement run many times in a loop that binds and
+    /// steps with nothing that can throw in between (``MultiRowInsert``).
+    init(_ db: Database, _ sql: String, holding bytes: ParameterBytes) throws {
+        self.db = db
+        statement = try db.cachedStatement(sql: sql)
+        handle = statement.sqliteStatement
+        held = bytes
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
     /// A kept statement (``KeptStatements``), its text and blob parameters held in `bytes`
     /// for each step; every step leaves its parameters NULL again.
     init(keeping statement: Statement, _ db: Database, bytes: ParameterBytes) {
