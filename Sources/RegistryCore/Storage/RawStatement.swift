@@ -18,20 +18,11 @@ struct RawStatement {
     private let held: ParameterBytes?
 
     /// The cached statement for `sql`, reset with its bindings cleared.
-    init(_ db: Database, _ sql: String) throws {
-        self.db = db
-        statement = try db.cachedStatement(sql: sql)
-        handle = statement.sqliteStatement
-        held = nil
-        sqlite3_reset(handle)
-        sqlite3_clear_bindings(handle)
-    }
-
-    /// The cached statement for `sql`, reset with its bindings cleared, its text and blob
-    /// parameters held in `bytes` for each step (``ParameterBytes``); every step leaves its
-    /// parameters NULL again. For a statement run many times in a loop that binds and
-    /// steps with nothing that can throw in between (``MultiRowInsert``).
-    init(_ db: Database, _ sql: String, holding bytes: ParameterBytes) throws {
+    /// - Parameter bytes: where its text and blob parameters are held for each step
+    ///   (``ParameterBytes``; every step then leaves its parameters NULL again), for a
+    ///   statement run many times in a loop that binds and steps with nothing that can
+    ///   throw in between (``MultiRowInsert``); `nil`: SQLite copies them.
+    init(_ db: Database, _ sql: String, holding bytes: ParameterBytes? = nil) throws {
         self.db = db
         statement = try db.cachedStatement(sql: sql)
         handle = statement.sqliteStatement
