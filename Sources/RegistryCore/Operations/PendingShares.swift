@@ -8,9 +8,9 @@ import GRDB
 /// come, those upserts were 15% of the durable write rate. Held here, they are written
 /// (``flush(_:)``) before the group commits, and before anything else that reads the
 /// counts or changes them through the schema's triggers runs in the group: every request
-/// except a registration (``RegistryRequest/leavesSharesPending``), and a registration of a person already
-/// known before it writes (it may close a residence, whose trigger subtracts from a row
-/// that must be there).
+/// except a registration (``RegistryRequest/leavesSharesPending``), and a registration of
+/// a person already known before it writes (it may close a residence, whose trigger
+/// subtracts from a row that must be there).
 ///
 /// A request refused after adding shares takes them back (``discardRequest(rolledBack:)``),
 /// as its savepoint takes back its rows; and if it flushed, the savepoint took back the

@@ -138,9 +138,9 @@ extension RegisterResident: SealsAhead {
     }
 
     /// A registration's name, phone and hukou code as ``TextRules`` checks them, with the
-    /// params they were checked from: checked on the reading thread, used by `execute`
-    /// only for the same params, so its refusals (and their order after the unit and role
-    /// checks) are what checking on the spot gives.
+    /// params they were checked from: checked on the reading thread, and used by `execute`
+    /// only for the very same params, at the point where it checked them itself before —
+    /// so a refusal, and which refusal comes first, is what checking on the spot gives.
     struct CheckedProfile: Sendable {
         struct Profile: Sendable {
             var name: String

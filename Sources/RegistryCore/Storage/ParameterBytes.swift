@@ -1,12 +1,13 @@
-/// The bytes of a kept statement's text and blob parameters, held until its next step is
-/// done, so that SQLite can read them in place (`SQLITE_STATIC`) instead of copying each
-/// into a buffer of its own.
+/// The bytes of a statement's text and blob parameters (a kept statement's,
+/// ``KeptStatements``, or a ``MultiRowInsert``'s), held until its step is done, so that
+/// SQLite can read them in place (`SQLITE_STATIC`) instead of copying each into a buffer
+/// of its own.
 ///
 /// SQLite copies a value bound with `SQLITE_TRANSIENT` into memory it allocates, and frees
 /// that memory when the parameter is bound again (Debian's SQLite has no lookaside
 /// allocator, so both go to `malloc`): some 340 instructions a text parameter, 11,000 of a
 /// registration's 168,000 on the running thread. Here a value is copied once into chunks
-/// that live as long as the statement is kept and are written over from the start after
+/// that live as long as the statement is held and are written over from the start after
 /// each step.
 ///
 /// The rule that makes this safe: **a binding that points in here never outlives the step
