@@ -76,7 +76,9 @@ public enum JSONWriter {
                 rest /= 10
                 count += 1
             } while rest > 0
-            out.append(contentsOf: buffer[(24 - count)..<24])
+            // As a buffer of its own, not a slice of one: appending a `Slice` looked its
+            // `Sequence` conformance up at run time, some 1,300 instructions a number.
+            out.append(contentsOf: UnsafeRawBufferPointer(start: buffer.baseAddress! + (24 - count), count: count))
         }
     }
 
