@@ -167,8 +167,7 @@ public final class JSONRPCServer: Sendable {
 
     /// Runs `lines` in one transaction: their answers, after the commit.
     private func answers(_ lines: [PreparedLine]) -> [Answer] {
-        guard lines.contains(where: \.needsDatabase) else { return lines.compactMap { $0.answer.map(Answer.text) } }
-        guard !lines.isEmpty else { return [] }
+        guard lines.contains(where: \.needsDatabase) else { return lines.compactMap(\.earlyAnswer) }
         do {
             // Running only turns prepared lines into answers, so it may run twice
             // (optimistic isolation replays a group with savepoints when it must).
@@ -178,7 +177,7 @@ public final class JSONRPCServer: Sendable {
         } catch {
             // The commit failed: nothing of the group is on disk, so no request may claim a
             // result. Answer each request with the storage error instead.
-            return lines.compactMap { $0.failed(with: error).map(Answer.text) }
+            return lines.compactMap { $0.failure(error) }
         }
     }
 
@@ -316,24 +315,31 @@ extension JSONRPCServer.PreparedLine {
         }
     }
 
-    /// The response when no database work was needed.
-    var answer: String? {
+    /// The answer when no database work was needed.
+    var earlyAnswer: JSONRPCServer.Answer? {
         switch self {
-        case let .answered(text): text
-        case .request: nil
+        case let .answered(text): return text.map(JSONRPCServer.Answer.text)
+        case .request: return nil
         case let .batch(members):
-            members.compactMap(\.answer).isEmpty ? nil : "[" + members.compactMap(\.answer).joined(separator: ",") + "]"
+            let answers = members.compactMap(\.earlyAnswer)
+            return answers.isEmpty ? nil : .batch(answers)
         }
     }
 
-    /// The response after the group's commit failed: errors in place of results.
-    func failed(with error: RegistryError) -> String? {
+    /// The response when no database work was needed.
+    var answer: String? { earlyAnswer?.text }
+
+    /// The answer after the group's commit failed: errors in place of results.
+    func failure(_ error: RegistryError) -> JSONRPCServer.Answer? {
         switch self {
-        case let .answered(text): return text
-        case let .request(id, _): return id.map { Response.error(id: $0, error) }
+        case let .answered(text): return text.map(JSONRPCServer.Answer.text)
+        case let .request(id, _): return id.map { .outcome(id: $0, .failure(error)) }
         case let .batch(members):
-            let answers = members.compactMap { $0.failed(with: error) }
-            return answers.isEmpty ? nil : "[" + answers.joined(separator: ",") + "]"
+            let answers = members.compactMap { $0.failure(error) }
+            return answers.isEmpty ? nil : .batch(answers)
         }
     }
+
+    /// The response after the group's commit failed.
+    func failed(with error: RegistryError) -> String? { failure(error)?.text }
 }

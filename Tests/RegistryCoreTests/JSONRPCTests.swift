@@ -16,6 +16,26 @@ struct JSONRPCTests {
 
     func code(_ response: JSONValue) -> Int64? { response["error"]?["code"]?.intValue }
 
+    /// When a group's commit fails, nothing of it is on disk: every request of a batch is
+    /// answered with the storage error, a notification still not at all, and a member
+    /// refused before running keeps its own refusal.
+    @Test("a failed commit: a batch's requests answered with the storage error, its notification not, its early refusal kept")
+    func failedCommitAnswers() throws {
+        let t = try TestRegistry()
+        let s = server(t)
+        let batch = s.prepare(.line(Data(#"[{"jsonrpc":"2.0","id":1,"method":"area.list"},{"jsonrpc":"2.0","method":"area.list"},{"jsonrpc":"2.0","id":3,"method":"nope"}]"#.utf8)), today: .today())
+        let text = try #require(batch.failed(with: RegistryError.storage("disk I/O error")))
+        let answers = try #require(try JSONParser.parse(Data(text.utf8)).arrayValue)
+        #expect(answers.count == 2)
+        #expect(answers[0]["id"] == .int(1))
+        #expect(answers[0]["result"] == nil)
+        #expect(answers[0]["error"]?["data"]?["reason"] == .string("storage_error"))
+        #expect(answers[1]["id"] == .int(3))
+        #expect(code(answers[1]) == -32601)
+        let notification = s.prepare(.line(Data(#"{"jsonrpc":"2.0","method":"area.list"}"#.utf8)), today: .today())
+        #expect(notification.failed(with: RegistryError.storage("disk I/O error")) == nil)
+    }
+
     @Test("specification §7: a call of a method that does not exist")
     func methodNotFound() throws {
         let t = try TestRegistry()
