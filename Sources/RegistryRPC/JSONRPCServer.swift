@@ -316,26 +316,24 @@ extension JSONRPCServer.PreparedLine {
     }
 
     /// The answer when no database work was needed.
-    var earlyAnswer: JSONRPCServer.Answer? {
-        switch self {
-        case let .answered(text): return text.map(JSONRPCServer.Answer.text)
-        case .request: return nil
-        case let .batch(members):
-            let answers = members.compactMap(\.earlyAnswer)
-            return answers.isEmpty ? nil : .batch(answers)
-        }
-    }
+    var earlyAnswer: JSONRPCServer.Answer? { answer(failing: nil) }
 
     /// The response when no database work was needed.
     var answer: String? { earlyAnswer?.text }
 
     /// The answer after the group's commit failed: errors in place of results.
-    func failure(_ error: RegistryError) -> JSONRPCServer.Answer? {
+    func failure(_ error: RegistryError) -> JSONRPCServer.Answer? { answer(failing: error) }
+
+    /// The answer without running anything: what was answered while preparing, and each
+    /// request answered with `error` (or not at all when `error` is `nil`).
+    private func answer(failing error: RegistryError?) -> JSONRPCServer.Answer? {
         switch self {
         case let .answered(text): return text.map(JSONRPCServer.Answer.text)
-        case let .request(id, _): return id.map { .outcome(id: $0, .failure(error)) }
+        case let .request(id, _):
+            guard let id, let error else { return nil }
+            return .outcome(id: id, .failure(error))
         case let .batch(members):
-            let answers = members.compactMap { $0.failure(error) }
+            let answers = members.compactMap { $0.answer(failing: error) }
             return answers.isEmpty ? nil : .batch(answers)
         }
     }
